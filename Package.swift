@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// swift-sentencevae: SentenceVAE and sentence-level LLMs in Swift.
+///
+/// No `unsafeFlags` anywhere, so the package stays usable as a dependency; see the README for the
+/// optional `-target-cpu native` build flag.
+let package = Package(
+    name: "swift-sentencevae",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sentencevae", targets: ["sentencevae"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS's cblas.h; pkg-config finds the Debian multiarch include path.
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "pkg-config"]), .brew(["openblas", "pkg-config"])]
+        ),
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .executableTarget(
+            name: "sentencevae",
+            dependencies: [
+                "TensorCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `sentencevae bench …`: speed measurements. Each benchmark is a subcommand.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the speed of kernels and models.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `sentencevae` command-line tool: one subcommand per job, each in its own file.
+@main
+struct SentenceVAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentencevae",
+        abstract: "SentenceVAE and sentence-level LLMs (arXiv 2408.00655) in Swift.",
+        subcommands: [
+            BenchCommand.self,
+        ]
+    )
+}
