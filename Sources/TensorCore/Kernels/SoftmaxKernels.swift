@@ -1,0 +1,67 @@
+import Foundation
+
+/// Row kernels for softmax and log-softmax. Masked entries arrive as −inf (the ops layer writes
+/// them), give probability 0, and a row with nothing unmasked gives all zeros (softmax) or all
+/// −inf (log-softmax) instead of the NaNs that 0/0 would make.
+extension Kernels {
+    public static func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+        let m = max(x, count: n)
+        guard m > -.infinity else {
+            out.update(repeating: 0, count: n)
+            return
+        }
+        var acc = FloatVector()
+        var i = 0
+        while i + 16 <= n {
+            let e = vectorExp(loadVector(x + i) - m)
+            storeVector(e, out + i)
+            acc += e
+            i += 16
+        }
+        var total = acc.sum()
+        while i < n {
+            let e = Foundation.exp(x[i] - m)
+            out[i] = e
+            total += e
+            i += 1
+        }
+        let inverse = 1 / total
+        affine(out, scale: inverse, shift: 0, out, count: n)
+    }
+
+    public static func logSoftmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+        let m = max(x, count: n)
+        guard m > -.infinity else {
+            out.update(repeating: -.infinity, count: n)
+            return
+        }
+        var acc = FloatVector()
+        var i = 0
+        while i + 16 <= n {
+            acc += vectorExp(loadVector(x + i) - m)
+            i += 16
+        }
+        var total = acc.sum()
+        while i < n {
+            total += Foundation.exp(x[i] - m)
+            i += 1
+        }
+        let shift = -(m + Foundation.log(total))
+        affine(x, scale: 1, shift: shift, out, count: n)
+    }
+
+    /// Softmax backward for one row: `gx = y ⊙ (gy − ⟨gy, y⟩)`.
+    public static func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, count n: Int) {
+        let inner = dot(y, gy, count: n)
+        map2(y, gy, gx, count: n, { y, g in y * (g - inner) }, { y, g in y * (g - inner) })
+    }
+
+    /// Log-softmax backward for one row: `gx = gy − softmax(x)·Σgy`, with softmax = exp(y).
+    /// Masked entries (y = −inf) get 0.
+    public static func logSoftmaxBackwardRow(_ y: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, count n: Int) {
+        let total = sum(gy, count: n)
+        for i in 0..<n {
+            gx[i] = y[i] == -.infinity ? 0 : gy[i] - Foundation.exp(y[i]) * total
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Synchronization
+
+/// A persistent pool of worker threads. Workers spin briefly after each job before they sleep, so
+/// back-to-back kernel calls (one per layer during decoding) do not pay a thread wake-up each time,
+/// which is what made `DispatchQueue.concurrentPerform` too slow for per-token gemv (DESIGN.md §5).
+///
+/// The caller thread takes part in every job. Tasks are handed out through one atomic ticket that
+/// holds (generation, next index), so a worker that wakes late can never run a task of a finished job.
+public final class ThreadPool: @unchecked Sendable {
+    /// One dispatched job: `body(i)` for `i` in `0..<count`.
+    private final class Job {
+        let generation: UInt64
+        let count: Int
+        let body: (Int) -> Void
+        init(generation: UInt64, count: Int, body: @escaping (Int) -> Void) {
+            self.generation = generation
+            self.count = count
+            self.body = body
+        }
+    }
+
+    /// Total threads that run a job, the caller included.
+    public let threadCount: Int
+
+    private let ticket = Atomic<UInt64>(0)       // generation << 32 | next task index
+    private let finished = Atomic<Int>(0)        // tasks completed in the current job
+    private let published = Atomic<UInt64>(0)    // generation of the newest job (workers spin on it)
+    private let busy = Atomic<Bool>(false)       // a job is in flight (nested calls run inline)
+    private let stopping = Atomic<Bool>(false)
+    private let condition = NSCondition()
+    private var current: Job?                    // guarded by `condition`
+    private var generation: UInt64 = 0
+
+    /// Spin iterations before a worker sleeps (roughly 50–100 µs).
+    private static let spinLimit = 40_000
+
+    public init(threadCount: Int) {
+        self.threadCount = max(1, threadCount)
+        BLAS.useSingleThreadedOpenBLAS()
+        for index in 1..<self.threadCount {
+            // Workers hold the pool strongly; it goes away once they exit after `shutdown()`.
+            let thread = Thread { self.workerLoop() }
+            thread.name = "sentencevae-worker-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<count` across the pool and returns when all are done.
+    /// Called from inside a running job (or from a second thread while one runs), it runs inline.
+    public func run(_ count: Int, _ body: @escaping (Int) -> Void) {
+        guard count > 1, threadCount > 1,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        generation &+= 1
+        let job = Job(generation: generation, count: count, body: body)
+        finished.store(0, ordering: .relaxed)
+        condition.lock()
+        current = job
+        ticket.store(generation << 32, ordering: .releasing)
+        published.store(generation, ordering: .releasing)
+        condition.broadcast()
+        condition.unlock()
+
+        drain(job)
+        while finished.load(ordering: .acquiring) < count {}
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Takes tasks of `job` until none are left.
+    private func drain(_ job: Job) {
+        var t = ticket.load(ordering: .acquiring)
+        while t >> 32 == job.generation, Int(t & 0xFFFF_FFFF) < job.count {
+            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1, ordering: .acquiringAndReleasing)
+            if exchanged {
+                job.body(Int(t & 0xFFFF_FFFF))
+                finished.add(1, ordering: .releasing)
+                t += 1
+            } else {
+                t = original
+            }
+        }
+    }
+
+    private func workerLoop() {
+        var seen: UInt64 = 0
+        while !stopping.load(ordering: .relaxed) {
+            var spins = 0
+            while published.load(ordering: .acquiring) == seen && spins < Self.spinLimit { spins += 1 }
+            condition.lock()
+            while (current?.generation ?? 0) == seen && !stopping.load(ordering: .relaxed) {
+                condition.wait()
+            }
+            let job = current
+            condition.unlock()
+            guard let job else { continue }
+            seen = job.generation
+            drain(job)
+        }
+    }
+
+    /// Asks the workers to exit (used when the thread count changes).
+    func shutdown() {
+        condition.lock()
+        stopping.store(true, ordering: .relaxed)
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// The process-wide pool and its size. Default: one thread per core.
+public enum Threads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pool = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+
+    public static var shared: ThreadPool {
+        lock.lock(); defer { lock.unlock() }
+        return pool
+    }
+
+    /// Threads used by kernels, the calling thread included.
+    public static var count: Int {
+        get { shared.threadCount }
+        set {
+            lock.lock(); defer { lock.unlock() }
+            guard newValue != pool.threadCount else { return }
+            pool.shutdown()
+            pool = ThreadPool(threadCount: max(1, newValue))
+        }
+    }
+}
