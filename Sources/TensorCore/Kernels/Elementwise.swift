@@ -70,12 +70,12 @@ public enum Kernels {
     }
 
     /// Exact GELU, `x·Φ(x) = x/2·(1 + erf(x/√2))`, as PyTorch's default (approximate="none").
-    /// Uses libm's erf per element: accurate in the far negative tail where polynomial erf
-    /// approximations lose all relative precision.
+    /// Uses libm's erfc per element, Φ(x) = erfc(−x/√2)/2: accurate in the far negative tail, where
+    /// `1 + erf` cancels and polynomial erf approximations lose all relative precision.
     public static func gelu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let v = x[i]
-            out[i] = 0.5 * v * (1 + erf(v * 0.707_106_77))
+            out[i] = 0.5 * v * erfc(-v * 0.707_106_77)
         }
     }
 
@@ -83,7 +83,7 @@ public enum Kernels {
     public static func geluBackward(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let v = x[i]
-            let cdf = 0.5 * (1 + erf(v * 0.707_106_77))
+            let cdf = 0.5 * erfc(-v * 0.707_106_77)
             let pdf = Foundation.exp(-0.5 * v * v) * 0.398_942_28
             out[i] = gy[i] * (cdf + v * pdf)
         }
