@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import TensorCore
 
@@ -108,5 +109,27 @@ final class TensorTests: XCTestCase {
         try loss.backward()
         XCTAssertEqual(logits.grad!.values, [0, 0, 0, 0, 0, 0])
         XCTAssertEqual(try logits.focalLoss(targets: [0, 1], ignore: [true, true]).item(), 0)
+    }
+}
+
+/// The vectorised exp against libm over the whole float range it handles, edges included.
+final class KernelAccuracyTests: XCTestCase {
+    func testVectorExpMatchesLibm() {
+        var xs: [Float] = [-.infinity, -1000, -103, -87.4, -87.3, -20, -1, -1e-7, 0, 1e-7, 0.5, 1, 10, 88, 88.37, 88.5, 88.72, 88.73, 100, .infinity]
+        var g = RandomGenerator(seed: 3)
+        for _ in 0..<4000 { xs.append(-87 + 175.7 * g.nextUniform()) }
+        while xs.count % 16 != 0 { xs.append(0) }
+        var out = [Float](repeating: .nan, count: xs.count)
+        Kernels.exp(xs, &out, count: xs.count)
+        for (x, y) in zip(xs, out) {
+            let expected = Float(Foundation.exp(Double(x)))
+            if x < -87.336_54 {
+                XCTAssertEqual(y, 0, "exp(\(x))")
+            } else if expected.isInfinite {
+                XCTAssertEqual(y, .infinity, "exp(\(x))")
+            } else {
+                XCTAssertEqual(y, expected, accuracy: 3 * expected.ulp, "exp(\(x))")
+            }
+        }
     }
 }

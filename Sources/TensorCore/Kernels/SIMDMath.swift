@@ -14,21 +14,22 @@ func storeVector(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>) {
 
 /// Vectorised `exp` (within ~2 ulp of libm): `exp(x) = 2^n · exp(r)`, n = round(x / ln 2),
 /// |r| ≤ ln2/2 by a Cody–Waite split, exp(r) by a degree-7 polynomial, 2^n built in the exponent
-/// bits. Inputs below −87.34 give 0 (no denormals; so exp(−inf) = 0 for masked logits), above
-/// 88.72 give +inf. Selects use `replacing(with:where:)`, which compiles to blends
-/// (`pointwiseMin/Max` are scalarised — DESIGN.md §5).
+/// bits as two halves (so n = 128 near the top does not overflow the exponent field). Inputs below
+/// −87.34 give 0 (no denormals; so exp(−inf) = 0 for masked logits), above 88.72 give +inf.
+/// Selects are float compares + `replacing(with:where:)`, which compile to blends; integer-mask
+/// selects and `pointwiseMin/Max` are scalarised and made this 4–10× slower.
 @inline(__always)
 func vectorExp(_ x: FloatVector) -> FloatVector {
     let low: Float = -87.336_54, high: Float = 88.722_83
     var v = x.replacing(with: low, where: x .< low)
     v = v.replacing(with: high, where: v .> high)
-    // round(v / ln2) by the 1.5·2^23 trick: the integer lands in the low mantissa bits.
+    // round(v / ln2) by the 1.5·2^23 trick: the integer lands in the low mantissa bits of t.
     let magic: Float = 12_582_912
     let t = v * 1.442_695_04 + magic
     let n = t - magic
     var r = v - n * 0.693_145_75
     r = r - n * 1.428_606_8e-6
-    var p: FloatVector = FloatVector(repeating: 1.0 / 5040)
+    var p = FloatVector(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
     p = p * r + 1.0 / 120
     p = p * r + 1.0 / 24
@@ -36,13 +37,11 @@ func vectorExp(_ x: FloatVector) -> FloatVector {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    // 2^n from the integer in t's mantissa; n = 128 (only near the top) is taken as 2·2^127.
-    let bits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-    let big = bits .> 127
-    let exponent = bits.replacing(with: 127, where: big)
-    let scale = unsafeBitCast((exponent &+ 127) &<< 23, to: FloatVector.self)
-    p = p.replacing(with: p * 2, where: big)
-    var result = p * scale
+    let k = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let half = k &>> 1
+    let scale1 = unsafeBitCast((half &+ 127) &<< 23, to: FloatVector.self)
+    let scale2 = unsafeBitCast((k &- half &+ 127) &<< 23, to: FloatVector.self)
+    var result = p * scale1 * scale2
     result = result.replacing(with: 0, where: x .< low)
     result = result.replacing(with: .infinity, where: x .> high)
     return result

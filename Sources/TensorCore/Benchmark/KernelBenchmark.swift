@@ -1,0 +1,87 @@
+import CBLAS
+import Foundation
+
+/// Measures our products (`BLAS.gemm`, split over `Threads`) against OpenBLAS called directly with
+/// its own threading, in the same run, plus the element-wise kernels. Behind `sentencevae bench kernels`.
+public enum KernelBenchmark {
+    public struct ProductResult: Codable {
+        public let m, k, n, threads: Int
+        /// "GB/s" for one-row products (weight bytes streamed per second), else "GFLOP/s".
+        public let unit: String
+        public let ours: Double
+        public let openBLAS: Double
+        public var ratio: Double { ours / openBLAS }
+    }
+
+    public struct KernelResult: Codable {
+        public let name: String
+        public let microseconds: Double
+    }
+
+    /// Seconds per call: the best of `rounds` rounds, each long enough (≥ `minimum` s) to time.
+    static func time(minimum: Double = 0.05, rounds: Int = 5, _ body: () -> Void) -> Double {
+        body()  // warm-up (page faults, thread wake-up)
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            var calls = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            var elapsed = 0.0
+            repeat {
+                body()
+                calls += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } while elapsed < minimum
+            best = min(best, elapsed / Double(calls))
+        }
+        return best
+    }
+
+    /// `x[m,k] · W[n,k]ᵀ` (PyTorch's Linear layout), as models call it.
+    public static func product(m: Int, k: Int, n: Int, threads: Int) -> ProductResult {
+        var generator = RandomGenerator(seed: 1)
+        let a = Tensor.randn([m, k], generator: &generator)
+        let w = Tensor.randn([n, k], generator: &generator)
+        let c = Tensor.zeros([m, n])
+        let saved = Threads.count
+        Threads.count = threads
+        let ours = time {
+            BLAS.gemm(transA: false, transB: true, m: m, n: n, k: k, a: a.data, lda: k, b: w.data, ldb: k, c: c.data, ldc: n)
+        }
+        Threads.count = saved
+        BLAS.setOpenBLASThreads(threads)
+        let direct = time {
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w.data, Int32(k), a.data, 1, 0, c.data, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                            a.data, Int32(k), w.data, Int32(k), 0, c.data, Int32(n))
+            }
+        }
+        BLAS.setOpenBLASThreads(1)
+        if m == 1 {
+            let bytes = Double(n * k * 4)
+            return ProductResult(m: m, k: k, n: n, threads: threads, unit: "GB/s", ours: bytes / ours / 1e9, openBLAS: bytes / direct / 1e9)
+        }
+        let flops = 2 * Double(m) * Double(n) * Double(k)
+        return ProductResult(m: m, k: k, n: n, threads: threads, unit: "GFLOP/s", ours: flops / ours / 1e9, openBLAS: flops / direct / 1e9)
+    }
+
+    /// Single-threaded element-wise kernels at model sizes.
+    public static func kernels() -> [KernelResult] {
+        var generator = RandomGenerator(seed: 2)
+        let logits = Tensor.randn([50272], std: 3, generator: &generator)
+        let hidden = Tensor.randn([768], generator: &generator)
+        let gamma = Tensor.ones([768]), beta = Tensor.zeros([768])
+        let ffn = Tensor.randn([3072], generator: &generator)
+        let out = Tensor.zeros([50272])
+        func us(_ body: () -> Void) -> Double { time(minimum: 0.02, body) * 1e6 }
+        return [
+            KernelResult(name: "softmax 50272", microseconds: us { Kernels.softmaxRow(logits.data, out.data, count: 50272) }),
+            KernelResult(name: "log-softmax 50272", microseconds: us { Kernels.logSoftmaxRow(logits.data, out.data, count: 50272) }),
+            KernelResult(name: "layernorm 768", microseconds: us { Kernels.layerNormRow(hidden.data, out.data, count: 768, gamma: gamma.data, beta: beta.data, eps: 1e-5) }),
+            KernelResult(name: "gelu 3072", microseconds: us { Kernels.gelu(ffn.data, out.data, count: 3072) }),
+            KernelResult(name: "relu 3072", microseconds: us { Kernels.relu(ffn.data, out.data, count: 3072) }),
+            KernelResult(name: "add 50272", microseconds: us { Kernels.add(logits.data, logits.data, out.data, count: 50272) }),
+        ]
+    }
+}

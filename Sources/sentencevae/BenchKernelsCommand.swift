@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// `sentencevae bench kernels`: matrix products and element-wise kernels, ours against OpenBLAS.
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Benchmark matrix products (ours vs OpenBLAS called directly) and element-wise kernels.",
+        discussion: """
+        Products are x[M,K]·W[N,K]ᵀ, the layout of PyTorch's Linear. One-row products (M = 1) are \
+        memory-bound and reported in GB/s of weights streamed; the others in GFLOP/s. Both sides run \
+        in the same process, one after the other, so the ratio is fair on a noisy machine.
+        """
+    )
+
+    @Option(name: .customLong("shape"), help: "A product M,K,N to measure (repeatable). Default: the four model shapes.")
+    var shapes: [String] = ["1,768,3072", "1,768,50272", "64,768,3072", "512,768,768"]
+
+    @Option(help: "Thread counts to measure, comma-separated.")
+    var threads: String = "1,2"
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        let threadCounts = try threads.split(separator: ",").map { part -> Int in
+            guard let t = Int(part.trimmingCharacters(in: .whitespaces)), t > 0 else {
+                throw ValidationError("--threads takes positive integers separated by commas, e.g. 1,2 (got '\(threads)')")
+            }
+            return t
+        }
+        let parsed = try shapes.map { text -> (Int, Int, Int) in
+            let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--shape takes three positive integers M,K,N, e.g. 1,768,3072 (got '\(text)')")
+            }
+            return (parts[0], parts[1], parts[2])
+        }
+
+        var products: [KernelBenchmark.ProductResult] = []
+        if !json {
+            print("Products x[M,K]·W[N,K]ᵀ  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
+            print(pad("M,K,N", 16) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
+        }
+        for (m, k, n) in parsed {
+            for t in threadCounts {
+                let r = KernelBenchmark.product(m: m, k: k, n: n, threads: t)
+                products.append(r)
+                if !json {
+                    print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + pad(format(r.ours) + " " + r.unit, 18)
+                          + pad(format(r.openBLAS) + " " + r.unit, 18) + format(r.ratio, digits: 2))
+                }
+            }
+        }
+        let kernels = KernelBenchmark.kernels()
+        if json {
+            struct Report: Codable { let products: [KernelBenchmark.ProductResult]; let kernels: [KernelBenchmark.KernelResult] }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(Report(products: products, kernels: kernels)), as: UTF8.self))
+        } else {
+            print("\nElement-wise kernels (one thread)")
+            for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }
+        }
+    }
+
+    private func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    private func format(_ x: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+}

@@ -1,0 +1,87 @@
+import XCTest
+@testable import TensorCore
+
+/// `BLAS.gemm` (every transpose combination, the gemv paths, threaded splits) against a naive
+/// Double-precision product, and the thread pool's own contract.
+final class BLASTests: XCTestCase {
+    private func naive(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k {
+                    let av = transA ? a[p * m + i] : a[i * k + p]
+                    let bv = transB ? b[j * k + p] : b[p * n + j]
+                    s += Double(av) * Double(bv)
+                }
+                c[i * n + j] = Float(s)
+            }
+        }
+        return c
+    }
+
+    func testGemmAllPathsAndThreadCounts() throws {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        var generator = RandomGenerator(seed: 5)
+        // Small shapes, one-row and one-column products, and shapes big enough to be split.
+        let shapes = [(1, 1, 1), (3, 4, 5), (1, 300, 517), (517, 300, 1), (1, 64, 3), (70, 90, 130), (130, 64, 70), (1, 1024, 1024)]
+        for threads in [1, 2, 3] {
+            Threads.count = threads
+            for (m, k, n) in shapes {
+                for transA in [false, true] {
+                    for transB in [false, true] {
+                        let a = Tensor.randn([m * k], generator: &generator).values
+                        let b = Tensor.randn([k * n], generator: &generator).values
+                        var c = [Float](repeating: .nan, count: m * n)
+                        a.withUnsafeBufferPointer { pa in
+                            b.withUnsafeBufferPointer { pb in
+                                c.withUnsafeMutableBufferPointer { pc in
+                                    BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                                              a: pa.baseAddress!, lda: transA ? m : k,
+                                              b: pb.baseAddress!, ldb: transB ? k : n,
+                                              c: pc.baseAddress!, ldc: n)
+                                }
+                            }
+                        }
+                        let expected = naive(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+                        assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
+                                    "gemm m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) threads=\(threads)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testGemmAccumulates() {
+        let a: [Float] = [1, 2], b: [Float] = [3, 4]
+        var c: [Float] = [10]
+        BLAS.gemm(transA: false, transB: true, m: 1, n: 1, k: 2, a: a, lda: 2, b: b, ldb: 2, c: &c, ldc: 1, accumulate: true)
+        XCTAssertEqual(c, [21])
+    }
+
+    func testThreadPoolRunsEveryTaskExactlyOnce() {
+        let pool = ThreadPool(threadCount: 3)
+        defer { pool.shutdown() }
+        for round in 0..<200 {
+            let n = 1 + round % 17
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: n)
+            counts.initialize(repeating: 0, count: n)
+            pool.run(n) { i in counts[i] += 1 }
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: n)), [Int](repeating: 1, count: n))
+            counts.deallocate()
+        }
+    }
+
+    func testNestedRunExecutesInline() {
+        let pool = ThreadPool(threadCount: 2)
+        defer { pool.shutdown() }
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        hits.initialize(repeating: 0, count: 8)
+        pool.run(2) { outer in
+            pool.run(4) { inner in hits[outer * 4 + inner] += 1 }
+        }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: 8)), [Int](repeating: 1, count: 8))
+        hits.deallocate()
+    }
+}
