@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "sentencevae", targets: ["sentencevae"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "SentenceModels", targets: ["SentenceModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +27,7 @@ let package = Package(
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
+        .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore"]),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
@@ -35,6 +37,7 @@ let package = Package(
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

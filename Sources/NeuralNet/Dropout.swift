@@ -18,7 +18,7 @@ public final class DropoutContext {
 
 extension Optional where Wrapped == DropoutContext {
     /// Dropout when training, the identity otherwise.
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard let context = self else { return x }
         return try context.apply(x)
     }
