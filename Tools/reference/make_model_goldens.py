@@ -95,8 +95,10 @@ for name, before, proj in [("opt_pre_ln", True, E), ("opt_post_ln", False, 8)]:
     opt = randomize(OPTForCausalLM(config), scale=0.2)
     with torch.no_grad():
         logits = opt(input_ids=ids, attention_mask=mask).logits
-        greedy = opt.generate(ids[:1, :lengths[0]], max_new_tokens=8, do_sample=False,
-                              min_new_tokens=8, pad_token_id=1)[0, lengths[0]:].tolist()
+        seq = ids[:1, :lengths[0]]
+        for _ in range(8):                            # plain argmax loop: no EOS stop, no logits processors
+            seq = torch.cat([seq, opt(input_ids=seq).logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+        greedy = seq[0, lengths[0]:].tolist()
     goldens[name] = {"config": {"ffn_dim": 3 * E, "layers": 2, "max_positions": 40, "word_embed_proj_dim": proj,
                                 "layer_norm_before": before},
                      "params": state(opt, drop=("lm_head.weight",)), "logits": arr(logits), "greedy": greedy}

@@ -1,0 +1,71 @@
+import NeuralNet
+import TensorCore
+
+/// Token-by-token OPT inference with a per-layer KV cache preallocated for `capacity` positions:
+/// `prefill` runs the prompt as one batch of rows, then each `step` runs one token (sgemv) and
+/// returns the next-token logits. After the first call sized the scratch buffers, a step
+/// allocates no tensors or buffers.
+public final class OPTGenerator {
+    public let model: OPTModel
+    public let capacity: Int
+    let blocks: [OPTBlockStep]
+    let caches: [KVCache]
+    private let hidden = ScratchBuffer(), projected = ScratchBuffer()
+    public let logits: UnsafeMutablePointer<Float>
+
+    public init(model: OPTModel, capacity: Int? = nil) {
+        self.model = model
+        let positions = min(capacity ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
+        self.capacity = positions
+        blocks = model.layers.map(OPTBlockStep.init)
+        caches = model.layers.map { _ in KVCache(capacity: positions, width: model.config.hiddenSize) }
+        logits = .allocate(capacity: model.config.vocabularySize)
+    }
+
+    deinit { logits.deallocate() }
+
+    /// Positions held in the cache.
+    public var length: Int { caches.first?.length ?? 0 }
+
+    public func reset() { caches.forEach { $0.reset() } }
+
+    /// Bytes of KV cache per position (all layers).
+    public var cacheBytesPerPosition: Int { caches.reduce(0) { $0 + $1.bytes } / max(capacity, 1) }
+
+    /// Runs `tokens` (the prompt, or one new token) after what the cache holds and leaves the
+    /// logits of the last one in `logits` (`[vocabulary]`).
+    @discardableResult
+    public func callAsFunction(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
+        let config = model.config
+        let n = tokens.count
+        guard n > 0 else { throw TensorError.invalidArgument(op: "OPTGenerator", reason: "no tokens to run") }
+        guard length + n <= capacity else {
+            throw TensorError.invalidArgument(op: "OPTGenerator", reason: "\(length + n) positions exceed the limit of \(capacity) (max_position_embeddings or --max-length)")
+        }
+        let width = config.hiddenSize, embedWidth = config.wordEmbedProjectionDim
+        let table = model.embedTokens.weight
+        let x = hidden.reserve(n * width)
+        let embedded = model.projectIn == nil ? x : projected.reserve(n * max(width, embedWidth))
+        for (i, id) in tokens.enumerated() {
+            guard id >= 0 && id < config.vocabularySize else { throw TensorError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize) }
+            (embedded + i * embedWidth).update(from: table.data + id * embedWidth, count: embedWidth)
+        }
+        if let projectIn = model.projectIn { RowOps.linear(projectIn, embedded, rows: n, x) }
+        // Batch 1 without padding: position p has id p + 2.
+        let positions = model.embedPositions.weight.data
+        for i in 0..<n {
+            RowOps.addInPlace(x + i * width, positions + (length + i + OPTLearnedPositions.offset) * width, count: width)
+        }
+        for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
+        // Only the last row goes through the head.
+        var last = x + (n - 1) * width
+        if let norm = model.finalLayerNorm { RowOps.layerNorm(norm, last, rows: 1) }
+        if let projectOut = model.projectOut {
+            let out = projected.reserve(max(width, embedWidth))
+            RowOps.linear(projectOut, last, rows: 1, out)
+            last = out
+        }
+        RowOps.linear(weight: table.data, bias: nil, inFeatures: embedWidth, outFeatures: config.vocabularySize, last, rows: 1, logits)
+        return logits
+    }
+}

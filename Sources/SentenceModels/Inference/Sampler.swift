@@ -1,0 +1,103 @@
+import Foundation
+import TensorCore
+
+/// How the next token is chosen. Temperature 0 is greedy (argmax, first index on ties like
+/// `torch.argmax`); otherwise logits are divided by the temperature, cut to the `topK` best
+/// (0 = all), then to the smallest set whose probability reaches `topP` (1 = all), and sampled
+/// from a seeded generator, so a seed gives the same text every run.
+public struct SamplingOptions: Equatable, Sendable {
+    public var temperature: Float
+    public var topK: Int
+    public var topP: Float
+    public var seed: UInt64
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+    }
+
+    public static let greedy = SamplingOptions()
+
+    public func validate() throws {
+        guard temperature >= 0, temperature.isFinite else {
+            throw TensorError.invalidArgument(op: "sampling", reason: "temperature must be ≥ 0 (0 = greedy), got \(temperature)")
+        }
+        guard topK >= 0 else { throw TensorError.invalidArgument(op: "sampling", reason: "top-k must be ≥ 0 (0 = off), got \(topK)") }
+        guard topP > 0, topP <= 1 else { throw TensorError.invalidArgument(op: "sampling", reason: "top-p must be in (0, 1], got \(topP)") }
+    }
+}
+
+/// Picks tokens from logits. Owns its scratch (probabilities, candidate order), sized once for
+/// the vocabulary, so sampling allocates nothing per token.
+public final class Sampler {
+    public let options: SamplingOptions
+    private var generator: RandomGenerator
+    private let probabilities: UnsafeMutablePointer<Float>
+    private let order: UnsafeMutablePointer<Int32>
+    private let vocabulary: Int
+
+    public init(options: SamplingOptions, vocabulary: Int) throws {
+        try options.validate()
+        self.options = options
+        self.vocabulary = vocabulary
+        generator = RandomGenerator(seed: options.seed)
+        probabilities = .allocate(capacity: vocabulary)
+        order = .allocate(capacity: vocabulary)
+    }
+
+    deinit {
+        probabilities.deallocate()
+        order.deallocate()
+    }
+
+    public static func argmax(_ logits: UnsafePointer<Float>, count: Int) -> Int {
+        var best = 0
+        for i in 1..<count where logits[i] > logits[best] { best = i }
+        return best
+    }
+
+    /// The next token for `logits` (`[vocabulary]`; not modified).
+    public func next(_ logits: UnsafePointer<Float>) -> Int {
+        guard options.temperature > 0 else { return Self.argmax(logits, count: vocabulary) }
+        Kernels.affine(logits, scale: 1 / options.temperature, shift: 0, probabilities, count: vocabulary)
+        var candidates = vocabulary
+        for i in 0..<vocabulary { order[i] = Int32(i) }
+        let p = probabilities
+        if options.topK > 0 && options.topK < vocabulary || options.topP < 1 {
+            // Best first; ties by lower id, so the order (and the draw) is deterministic.
+            var ranked = UnsafeMutableBufferPointer(start: order, count: vocabulary)
+            ranked.sort { (a: Int32, b: Int32) -> Bool in
+                let pa: Float = p[Int(a)], pb: Float = p[Int(b)]
+                return pa > pb || (pa == pb && a < b)
+            }
+            if options.topK > 0 { candidates = min(candidates, options.topK) }
+        }
+        // Softmax over the candidates (they are the largest logits when a cut was made).
+        var maxLogit = -Float.infinity
+        for i in 0..<candidates { maxLogit = max(maxLogit, p[Int(order[i])]) }
+        var total: Float = 0
+        for i in 0..<candidates {
+            let e = Float(exp(Double(p[Int(order[i])] - maxLogit)))
+            p[Int(order[i])] = e
+            total += e
+        }
+        if options.topP < 1 {
+            var mass: Float = 0
+            var kept = 0
+            while kept < candidates && mass < options.topP * total {
+                mass += p[Int(order[kept])]
+                kept += 1
+            }
+            candidates = max(kept, 1)
+            total = mass
+        }
+        var u = generator.nextUniform() * total
+        for i in 0..<candidates {
+            u -= p[Int(order[i])]
+            if u < 0 { return Int(order[i]) }
+        }
+        return Int(order[candidates - 1])
+    }
+}

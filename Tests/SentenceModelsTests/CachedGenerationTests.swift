@@ -1,0 +1,108 @@
+import XCTest
+import NeuralNet
+import TensorCore
+@testable import SentenceModels
+
+/// Cached generation (KV caches, constant cross-attention) against the uncached models, step by
+/// step, and greedy decodes against PyTorch's.
+final class CachedGenerationTests: XCTestCase {
+    private typealias G = ModelGoldenTests
+
+    private func loadedSVAE(_ name: String) throws -> (SentenceVAE, [String: Any]) {
+        let c = G.goldens[name] as! [String: Any]
+        let svae = try SentenceVAE(config: SentenceVAEConfiguration(
+            hiddenSize: 16, vocabularySize: 64, wordEmbedProjectionDim: (c["word_embed_proj_dim"] as! NSNumber).intValue,
+            attentionHeads: 4, layers: (c["layers"] as! NSNumber).intValue, maxSequenceLength: 32,
+            learnableAdd: c["learnable_add"] as! Bool))
+        let w = try G.weights(c["encoder"]!, prefix: "encoder.").merging(G.weights(c["decoder"]!, prefix: "decoder.")) { a, _ in a }
+        try svae.load(w)
+        return (svae, c)
+    }
+
+    func testSentenceDecoderCachedEqualsUncachedAndPyTorchGreedy() throws {
+        for name in ["plain_sum", "learnable_add", "project_in"] {
+            let (svae, c) = try loadedSVAE(name)
+            let expectedGreedy = (c["greedy"] as! [[NSNumber]]).map { $0.map(\.intValue) }
+            let vectors = try withNoGrad { try svae.encoder(G.batch) }
+            let generator = SentenceDecoderGenerator(decoder: svae.decoder)
+            let sampler = try Sampler(options: .greedy, vocabulary: 64)
+            for b in 0..<3 {
+                let memory = vectors.data + b * 16
+                // Step by step: cached logits = uncached logits at the last position.
+                generator.begin(memory: memory)
+                var sequence = [svae.config.bosId]
+                for _ in 0..<12 {
+                    let cached = Array(UnsafeBufferPointer(start: try generator([sequence.last!]), count: 64))
+                    let uncached = try withNoGrad { () throws -> [Float] in
+                        let tokens = try TokenBatch(sequences: [sequence], padId: 1)
+                        let logits = try svae.decoder(tokens, memory: vectors.slice(axis: 0, b..<(b + 1)))
+                        return Array(logits.values.suffix(64))
+                    }
+                    assertClose(cached, uncached, "\(name) row \(b) step \(sequence.count)")
+                    sequence.append(Sampler.argmax(cached, count: 64))
+                }
+                XCTAssertEqual(Array(sequence.dropFirst()), expectedGreedy[b], "\(name) row \(b): greedy equals PyTorch")
+                // generate() with a cap far below EOS gives the same prefix, capped.
+                let capped = try generator.generate(memory: memory, sampler: sampler, maxTokens: 5)
+                XCTAssertEqual(capped, Array(expectedGreedy[b].prefix(while: { $0 != 2 }).prefix(5)) + (expectedGreedy[b].prefix(5).contains(2) ? [2] : []))
+            }
+        }
+    }
+
+    func testOPTCachedEqualsUncachedAndHFGreedy() throws {
+        for name in ["opt_pre_ln", "opt_post_ln"] {
+            let c = G.goldens[name] as! [String: Any]
+            let cfg = c["config"] as! [String: Any]
+            let opt = try OPTModel(config: OPTConfiguration(
+                hiddenSize: 16, ffnDim: 48, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 40,
+                wordEmbedProjectionDim: (cfg["word_embed_proj_dim"] as! NSNumber).intValue,
+                layerNormBefore: cfg["layer_norm_before"] as! Bool, vocabularySize: 64))
+            try opt.load(weights: G.weights(c["params"]!))
+            let prompt = Array(G.batch.ids.prefix(6))
+            let generator = OPTGenerator(model: opt)
+            var sequence = prompt
+            var logits = try generator(prompt)
+            for _ in 0..<8 {
+                let cached = Array(UnsafeBufferPointer(start: logits, count: 64))
+                let uncached = try withNoGrad { Array(try opt(TokenBatch(sequences: [sequence], padId: 1)).values.suffix(64)) }
+                assertClose(cached, uncached, "\(name) step \(sequence.count)")
+                sequence.append(Sampler.argmax(cached, count: 64))
+                logits = try generator([sequence.last!])
+            }
+            XCTAssertEqual(Array(sequence.dropFirst(6)), (c["greedy"] as! [NSNumber]).map(\.intValue), "\(name): greedy equals the HF argmax loop")
+            XCTAssertThrowsError(try generator([64])) { error in
+                XCTAssertEqual("\(error)", "token id 64 is out of range for a vocabulary of 64 tokens (valid ids: 0...63)")
+            }
+        }
+    }
+
+    func testCapacityIsEnforced() throws {
+        let opt = try OPTModel(config: OPTConfiguration(hiddenSize: 16, ffnDim: 32, attentionHeads: 2, layers: 1,
+                                                        maxPositionEmbeddings: 8, vocabularySize: 20))
+        let generator = OPTGenerator(model: opt)
+        try generator(Array(repeating: 5, count: 8))
+        XCTAssertThrowsError(try generator([5])) { error in
+            XCTAssertTrue("\(error)".contains("exceed the limit of 8"), "\(error)")
+        }
+        generator.reset()
+        XCTAssertNoThrow(try generator([5]))
+    }
+
+    func testSamplingIsSeededAndRespectsTopK() throws {
+        var logits = [Float](repeating: 0, count: 100)
+        for i in 0..<100 { logits[i] = Float(i % 10) }
+        func draws(_ options: SamplingOptions) throws -> [Int] {
+            let sampler = try Sampler(options: options, vocabulary: 100)
+            return (0..<200).map { _ in sampler.next(logits) }
+        }
+        let a = try draws(SamplingOptions(temperature: 1, seed: 3))
+        XCTAssertEqual(a, try draws(SamplingOptions(temperature: 1, seed: 3)))
+        XCTAssertNotEqual(a, try draws(SamplingOptions(temperature: 1, seed: 4)))
+        // Top-k 10 keeps exactly the ten logits equal to 9.
+        XCTAssertTrue(try draws(SamplingOptions(temperature: 1, topK: 10, seed: 1)).allSatisfy { $0 % 10 == 9 })
+        // Top-p small keeps only the best logit (ties: lowest id first).
+        XCTAssertEqual(Set(try draws(SamplingOptions(temperature: 1, topP: 0.01, seed: 1))), [9])
+        XCTAssertThrowsError(try Sampler(options: SamplingOptions(temperature: -1), vocabulary: 10))
+        XCTAssertThrowsError(try Sampler(options: SamplingOptions(topP: 0), vocabulary: 10))
+    }
+}
