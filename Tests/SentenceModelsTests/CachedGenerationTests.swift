@@ -106,3 +106,60 @@ final class CachedGenerationTests: XCTestCase {
         XCTAssertThrowsError(try Sampler(options: SamplingOptions(topP: 0), vocabulary: 10))
     }
 }
+
+/// The SLLM's cached sentence loop against the uncached model run over the whole passage.
+final class SentenceLLMGenerationTests: XCTestCase {
+    private typealias G = ModelGoldenTests
+
+    func testCachedSentenceLoopMatchesUncachedPassage() throws {
+        let c = G.goldens["sllm"] as! [String: Any]
+        let sllm = try SentenceLLM(
+            svae: SentenceVAEConfiguration(hiddenSize: 16, vocabularySize: 64, attentionHeads: 4, layers: 1, maxSequenceLength: 32),
+            llm: OPTConfiguration(hiddenSize: 16, ffnDim: 48, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 40, vocabularySize: 64))
+        try sllm.load(G.weights(c["params"]!))
+        // Make the stop head always say "continue" so several sentences are generated.
+        sllm.fc.weight.data.update(repeating: 0, count: 32)
+        sllm.fc.bias!.data[0] = -1
+        sllm.fc.bias!.data[1] = 1
+        let batch = G.batch
+        let prompt = (0..<batch.batch).map { b in Array(batch.ids[(b * batch.length)..<(b * batch.length + batch.lengths[b])]) }
+        let generator = SentenceLLMGenerator(sllm: sllm, capacity: 16)
+        let sampler = try Sampler(options: .greedy, vocabulary: 64)
+        let result = try generator.generate(prompt: prompt, maxSentences: 3, sampler: sampler, maxTokens: 6)
+        XCTAssertEqual(result.sentences.count, 3)
+        XCTAssertFalse(result.stopped)
+
+        // Uncached: the whole passage (prompt + re-encoded generated sentences) in one forward.
+        let reencoded = result.sentences.map { [2] + ($0.last == 2 ? Array($0.dropLast()) : $0) }
+        let passage = try TokenBatch(sequences: prompt + reencoded, padId: 1)
+        let out = try withNoGrad { try sllm(passage) }
+        let decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder)
+        for (k, sentence) in result.sentences.enumerated() {
+            let position = prompt.count - 1 + k
+            let memory = out.hidden.data + position * 16
+            XCTAssertEqual(try decoder.generate(memory: memory, sampler: sampler, maxTokens: 6), sentence, "sentence \(k)")
+        }
+
+        // With the real stop head: the loop stops exactly where the uncached stop logits say 0.
+        try sllm.load(G.weights(c["params"]!))
+        let real = try generator.generate(prompt: prompt, maxSentences: 10, sampler: sampler, maxTokens: 6)
+        let all = try TokenBatch(sequences: prompt + real.sentences.map { [2] + ($0.last == 2 ? Array($0.dropLast()) : $0) }, padId: 1)
+        let stops = try withNoGrad { try sllm(all).stopLogits }
+        for p in (prompt.count - 1)..<all.batch {
+            let says = stops.data[p * 2 + 1] > stops.data[p * 2] ? "continue" : "stop"
+            if p < all.batch - 1 {
+                XCTAssertEqual(says, "continue", "position \(p)")
+            } else if real.stopped {
+                XCTAssertEqual(says, "stop", "position \(p)")
+            }
+        }
+
+        // A stop head that always says stop ends generation before the first sentence.
+        sllm.fc.weight.data.update(repeating: 0, count: 32)
+        sllm.fc.bias!.data[0] = 1
+        sllm.fc.bias!.data[1] = -1
+        let none = try generator.generate(prompt: prompt, maxSentences: 10, sampler: sampler, maxTokens: 6)
+        XCTAssertEqual(none.sentences.count, 0)
+        XCTAssertTrue(none.stopped)
+    }
+}

@@ -1,0 +1,84 @@
+import NeuralNet
+import TensorCore
+
+/// Sentence-by-sentence generation with the SLLM: the prompt's sentences are encoded in one batch
+/// and run through the OPT layers at once (filling a sentence-level KV cache); then, until the stop
+/// head says stop or the sentence budget is spent: decode a sentence from the last hidden state,
+/// re-encode it exactly as the tokenizer encodes a sentence (leading `</s>`, no trailing EOS —
+/// DESIGN.md §2.2), and run one more OPT step for it.
+public final class SentenceLLMGenerator {
+    public let sllm: SentenceLLM
+    public let decoder: SentenceDecoderGenerator
+    let blocks: [OPTBlockStep]
+    let caches: [KVCache]
+    private let rows = ScratchBuffer()
+    private let stop = UnsafeMutablePointer<Float>.allocate(capacity: 2)
+    private var last: UnsafeMutablePointer<Float>
+
+    public struct Result {
+        public let sentences: [[Int]]
+        /// True when the stop head ended generation (false: the sentence budget ran out).
+        public let stopped: Bool
+    }
+
+    /// `capacity`: sentences (prompt + generated) the KV cache holds.
+    public init(sllm: SentenceLLM, capacity: Int) {
+        self.sllm = sllm
+        let positions = min(capacity, sllm.llmConfig.maxPositionEmbeddings)
+        decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder)
+        blocks = sllm.llmLayers.map(OPTBlockStep.init)
+        caches = sllm.llmLayers.map { _ in KVCache(capacity: positions, width: sllm.llmConfig.hiddenSize) }
+        last = rows.reserve(sllm.llmConfig.hiddenSize)
+    }
+
+    deinit { stop.deallocate() }
+
+    public var length: Int { caches.first?.length ?? 0 }
+
+    /// Bytes of sentence-level KV cache per sentence (all layers).
+    public var cacheBytesPerSentence: Int { caches.reduce(0) { $0 + 2 * $1.width * MemoryLayout<Float>.stride } }
+
+    /// Encodes `sentences` (one batch) and runs them after what the cache holds.
+    func append(_ sentences: TokenBatch) throws {
+        let width = sllm.llmConfig.hiddenSize, n = sentences.batch
+        guard length + n <= caches[0].capacity else {
+            throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "\(length + n) sentences exceed the limit of \(caches[0].capacity)")
+        }
+        let vectors = try withNoGrad { try sllm.svae.encoder(sentences) }
+        let x = rows.reserve(n * width)
+        x.update(from: vectors.data, count: n * width)
+        let table = sllm.llmPositions.weight.data
+        for i in 0..<n { RowOps.addInPlace(x + i * width, table + (length + i + OPTLearnedPositions.offset) * width, count: width) }
+        for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
+        last = x + (n - 1) * width
+    }
+
+    /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue.
+    func shouldContinue() -> Bool {
+        RowOps.linear(sllm.fc, last, rows: 1, stop)
+        return Sampler.argmax(stop, count: 2) == 1
+    }
+
+    /// Generates after the prompt `sentences` (each `[</s>] + tokens`). `maxSentences` caps the
+    /// generated sentences, `maxTokens` each sentence's length. `onSentence` sees each as it comes.
+    public func generate(prompt sentences: [[Int]], maxSentences: Int, sampler: Sampler, maxTokens: Int? = nil,
+                         onToken: ((Int) -> Void)? = nil, onSentence: (([Int]) -> Void)? = nil) throws -> Result {
+        let config = sllm.svae.config
+        guard !sentences.isEmpty else {
+            throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
+        }
+        caches.forEach { $0.reset() }
+        try append(TokenBatch(sequences: sentences, padId: config.padId))
+        var generated: [[Int]] = []
+        while generated.count < maxSentences {
+            guard shouldContinue() else { return Result(sentences: generated, stopped: true) }
+            let tokens = try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, onToken: onToken)
+            generated.append(tokens)
+            onSentence?(tokens)
+            guard generated.count < maxSentences, length < caches[0].capacity else { break }
+            let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
+            try append(TokenBatch(sequences: [[config.bosId] + content], padId: config.padId))
+        }
+        return Result(sentences: generated, stopped: false)
+    }
+}
