@@ -48,30 +48,79 @@ public enum BLAS {
             }
             return
         }
-        let ta = transA ? CblasTrans : CblasNoTrans
-        let tb = transB ? CblasTrans : CblasNoTrans
         let pool = Threads.shared
         let work = m * n * k
         let tasks = work < 1 << 18 ? 1 : pool.threadCount
         if tasks == 1 {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
         // Split the longer side of C into equal blocks (multiples of 16), one per thread.
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        let block = (extent + tasks - 1) / tasks
-        let aligned = (block + 15) / 16 * 16
-        let blocks = (extent + aligned - 1) / aligned
-        pool.run(blocks) { i in
-            let start = i * aligned
-            let size = min(aligned, extent - start)
-            if splitRows {
-                let aBlock = transA ? a + start : a + start * lda
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(size), Int32(n), Int32(k), 1, aBlock, Int32(lda), b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+        let block = ((extent + tasks - 1) / tasks + 15) / 16 * 16
+        var args = GemmBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                              c: c, ldc: ldc, beta: beta, splitRows: splitRows, block: block)
+        pool.run((extent + block - 1) / block, context: &args) { context, i in
+            let g = context!.assumingMemoryBound(to: GemmBlocks.self).pointee
+            let ta = g.transA ? CblasTrans : CblasNoTrans, tb = g.transB ? CblasTrans : CblasNoTrans
+            let start = i * g.block
+            if g.splitRows {
+                let size = min(g.block, g.m - start)
+                let aBlock = g.transA ? g.a + start : g.a + start * g.lda
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(size), Int32(g.n), Int32(g.k), 1, aBlock, Int32(g.lda),
+                            g.b, Int32(g.ldb), g.beta, g.c + start * g.ldc, Int32(g.ldc))
             } else {
-                let bBlock = transB ? b + start * ldb : b + start
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(size), Int32(k), 1, a, Int32(lda), bBlock, Int32(ldb), beta, c + start, Int32(ldc))
+                let size = min(g.block, g.n - start)
+                let bBlock = g.transB ? g.b + start * g.ldb : g.b + start
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(g.m), Int32(size), Int32(g.k), 1, g.a, Int32(g.lda),
+                            bBlock, Int32(g.ldb), g.beta, g.c + start, Int32(g.ldc))
+            }
+        }
+    }
+
+    /// Arguments of a threaded sgemm, passed to the pool's tasks by pointer (no allocation).
+    private struct GemmBlocks {
+        let transA, transB: Bool
+        let m, n, k: Int
+        let a: UnsafePointer<Float>, lda: Int
+        let b: UnsafePointer<Float>, ldb: Int
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        let beta: Float
+        let splitRows: Bool
+        let block: Int
+    }
+
+    /// Arguments of a threaded sgemv: `y = op(M)·x (+ beta·y)` over blocks of `y`.
+    private struct GemvBlocks {
+        let transposed: Bool
+        let rows, cols: Int
+        let matrix: UnsafePointer<Float>, ld: Int
+        let x: UnsafePointer<Float>, incX: Int
+        let y: UnsafeMutablePointer<Float>, incY: Int
+        let beta: Float
+        let block: Int
+    }
+
+    /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads.
+    private static func gemv(_ args: GemvBlocks) {
+        let outputs = args.transposed ? args.cols : args.rows
+        var args = args
+        let tasks = args.rows * args.cols < 1 << 16 ? 1 : Threads.shared.threadCount
+        let block = ((outputs + tasks - 1) / tasks + 15) / 16 * 16
+        args = GemvBlocks(transposed: args.transposed, rows: args.rows, cols: args.cols, matrix: args.matrix, ld: args.ld,
+                          x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block)
+        Threads.shared.run((outputs + block - 1) / block, context: &args) { context, i in
+            let g = context!.assumingMemoryBound(to: GemvBlocks.self).pointee
+            let start = i * g.block
+            if g.transposed {
+                let size = min(g.block, g.cols - start)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(g.rows), Int32(size), 1, g.matrix + start, Int32(g.ld),
+                            g.x, Int32(g.incX), g.beta, g.y + start * g.incY, Int32(g.incY))
+            } else {
+                let size = min(g.block, g.rows - start)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(size), Int32(g.cols), 1, g.matrix + start * g.ld, Int32(g.ld),
+                            g.x, Int32(g.incX), g.beta, g.y + start * g.incY, Int32(g.incY))
             }
         }
     }
@@ -81,16 +130,8 @@ public enum BLAS {
         rows: Int, cols: Int, matrix: UnsafePointer<Float>, ld: Int,
         x: UnsafePointer<Float>, incX: Int, y: UnsafeMutablePointer<Float>, incY: Int, beta: Float
     ) {
-        let pool = Threads.shared
-        let tasks = rows * cols < 1 << 16 ? 1 : pool.threadCount
-        let block = ((rows + tasks - 1) / tasks + 15) / 16 * 16
-        let blocks = (rows + block - 1) / block
-        pool.run(blocks) { i in
-            let start = i * block
-            let size = min(block, rows - start)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(size), Int32(cols), 1, matrix + start * ld, Int32(ld),
-                        x, Int32(incX), beta, y + start * incY, Int32(incY))
-        }
+        gemv(GemvBlocks(transposed: false, rows: rows, cols: cols, matrix: matrix, ld: ld, x: x, incX: incX,
+                        y: y, incY: incY, beta: beta, block: 0))
     }
 
     /// `y[cols] = xᵀ·M[rows,cols] (+ beta·y)`, columns split across threads.
@@ -98,15 +139,7 @@ public enum BLAS {
         rows: Int, cols: Int, matrix: UnsafePointer<Float>, ld: Int,
         x: UnsafePointer<Float>, incX: Int, y: UnsafeMutablePointer<Float>, incY: Int = 1, beta: Float
     ) {
-        let pool = Threads.shared
-        let tasks = rows * cols < 1 << 16 ? 1 : pool.threadCount
-        let block = ((cols + tasks - 1) / tasks + 15) / 16 * 16
-        let blocks = (cols + block - 1) / block
-        pool.run(blocks) { i in
-            let start = i * block
-            let size = min(block, cols - start)
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(size), 1, matrix + start, Int32(ld),
-                        x, Int32(incX), beta, y + start * incY, Int32(incY))
-        }
+        gemv(GemvBlocks(transposed: true, rows: rows, cols: cols, matrix: matrix, ld: ld, x: x, incX: incX,
+                        y: y, incY: incY, beta: beta, block: 0))
     }
 }

@@ -8,15 +8,22 @@ import Synchronization
 /// The caller thread takes part in every job. Tasks are handed out through one atomic ticket that
 /// holds (generation, next index), so a worker that wakes late can never run a task of a finished job.
 public final class ThreadPool: @unchecked Sendable {
-    /// One dispatched job: `body(i)` for `i` in `0..<count`.
-    private final class Job {
-        let generation: UInt64
-        let count: Int
-        let body: (Int) -> Void
-        init(generation: UInt64, count: Int, body: @escaping (Int) -> Void) {
-            self.generation = generation
-            self.count = count
-            self.body = body
+    /// A task as a plain C function of (context, index): calling it allocates nothing, so kernels
+    /// that dispatch once per layer per token stay allocation-free. The context is the caller's
+    /// argument struct, valid until `run` returns.
+    public typealias Task = @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
+
+    /// One dispatched job: `task(context, i)` (or `body(i)`) for `i` in `0..<count`. Workers take
+    /// a copy under the lock, so a job never changes under them.
+    private struct Job {
+        var generation: UInt64 = 0
+        var count = 0
+        var context: UnsafeMutableRawPointer?
+        var task: Task?
+        var body: ((Int) -> Void)?
+
+        func callAsFunction(_ i: Int) {
+            if let task { task(context, i) } else { body?(i) }
         }
     }
 
@@ -29,7 +36,7 @@ public final class ThreadPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)       // a job is in flight (nested calls run inline)
     private let stopping = Atomic<Bool>(false)
     private let condition = NSCondition()
-    private var current: Job?                    // guarded by `condition`
+    private var current = Job()                  // guarded by `condition`
     private var generation: UInt64 = 0
 
     /// Spin iterations before a worker sleeps (roughly 50–100 µs).
@@ -47,17 +54,29 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(i)` for every `i` in `0..<count` across the pool and returns when all are done.
-    /// Called from inside a running job (or from a second thread while one runs), it runs inline.
+    /// Runs `task(context, i)` for every `i` in `0..<count` across the pool and returns when all are
+    /// done. Allocation-free. Called from inside a running job (or from a second thread while one
+    /// runs), it runs inline.
+    public func run(_ count: Int, context: UnsafeMutableRawPointer?, _ task: Task) {
+        dispatch(Job(count: count, context: context, task: task))
+    }
+
+    /// Closure form of `run` for code off the hot path (the closure context is allocated).
     public func run(_ count: Int, _ body: @escaping (Int) -> Void) {
+        dispatch(Job(count: count, body: body))
+    }
+
+    private func dispatch(_ job: Job) {
+        let count = job.count
         guard count > 1, threadCount > 1,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         else {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { job(i) }
             return
         }
         generation &+= 1
-        let job = Job(generation: generation, count: count, body: body)
+        var job = job
+        job.generation = generation
         finished.store(0, ordering: .relaxed)
         condition.lock()
         current = job
@@ -68,6 +87,9 @@ public final class ThreadPool: @unchecked Sendable {
 
         drain(job)
         while finished.load(ordering: .acquiring) < count {}
+        condition.lock()
+        current.body = nil                       // drop the closure (and what it captured)
+        condition.unlock()
         busy.store(false, ordering: .releasing)
     }
 
@@ -77,7 +99,7 @@ public final class ThreadPool: @unchecked Sendable {
         while t >> 32 == job.generation, Int(t & 0xFFFF_FFFF) < job.count {
             let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1, ordering: .acquiringAndReleasing)
             if exchanged {
-                job.body(Int(t & 0xFFFF_FFFF))
+                job(Int(t & 0xFFFF_FFFF))
                 finished.add(1, ordering: .releasing)
                 t += 1
             } else {
@@ -92,12 +114,11 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while published.load(ordering: .acquiring) == seen && spins < Self.spinLimit { spins += 1 }
             condition.lock()
-            while (current?.generation ?? 0) == seen && !stopping.load(ordering: .relaxed) {
+            while current.generation == seen && !stopping.load(ordering: .relaxed) {
                 condition.wait()
             }
             let job = current
             condition.unlock()
-            guard let job else { continue }
             seen = job.generation
             drain(job)
         }

@@ -14,36 +14,48 @@ final class CachedAttention {
         headDim = width / heads
     }
 
-    /// `q` `[n, width]` (already scaled or not: `scale` multiplies the scores), output `[n, width]`.
+    /// Arguments of one call, handed to the pool's tasks by pointer (no allocation per call).
+    private struct Arguments {
+        let q: UnsafePointer<Float>
+        let n, past, heads, headDim: Int
+        let keys, values: UnsafePointer<Float>
+        let scale: Float
+        let scores: UnsafeMutablePointer<Float>
+        let out: UnsafeMutablePointer<Float>
+    }
+
+    /// `q` `[n, width]` (`scale` multiplies the scores), output `[n, width]`.
     func callAsFunction(q: UnsafePointer<Float>, rows n: Int, cache: KVCache, past: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
-        let width = heads * headDim
         let total = past + n
-        let scratch = scores.reserve(heads * total)
-        let keys = cache.keys, values = cache.values
-        let (heads, headDim) = (self.heads, self.headDim)
-        let work = n * total * width
-        let body: (Int) -> Void = { h in
-            let s = scratch + h * total
-            for i in 0..<n {
-                let visible = past + i + 1
-                let qi = q + i * width + h * headDim
-                for j in 0..<visible {
-                    s[j] = Kernels.dot(qi, keys + j * width + h * headDim, count: headDim) * scale
-                }
-                Kernels.softmaxRow(s, s, count: visible)
-                let o = out + i * width + h * headDim
-                o.update(repeating: 0, count: headDim)
-                for j in 0..<visible {
-                    let p = s[j]
-                    let v = values + j * width + h * headDim
-                    for d in 0..<headDim { o[d] += p * v[d] }
-                }
+        var args = Arguments(q: q, n: n, past: past, heads: heads, headDim: headDim, keys: cache.keys, values: cache.values,
+                             scale: scale, scores: scores.reserve(heads * total), out: out)
+        if n * total * heads * headDim >= 1 << 16 {
+            Threads.shared.run(heads, context: &args) { context, h in
+                CachedAttention.head(h, context!.assumingMemoryBound(to: Arguments.self).pointee)
             }
-        }
-        if work >= 1 << 16 {
-            Threads.shared.run(heads, body)
         } else {
-            for h in 0..<heads { body(h) }
+            for h in 0..<heads { Self.head(h, args) }
+        }
+    }
+
+    /// Head `h` for every query row.
+    private static func head(_ h: Int, _ a: Arguments) {
+        let width = a.heads * a.headDim, total = a.past + a.n
+        let s = a.scores + h * total
+        for i in 0..<a.n {
+            let visible = a.past + i + 1
+            let qi = a.q + i * width + h * a.headDim
+            for j in 0..<visible {
+                s[j] = Kernels.dot(qi, a.keys + j * width + h * a.headDim, count: a.headDim) * a.scale
+            }
+            Kernels.softmaxRow(s, s, count: visible)
+            let o = a.out + i * width + h * a.headDim
+            o.update(repeating: 0, count: a.headDim)
+            for j in 0..<visible {
+                let p = s[j]
+                let v = a.values + j * width + h * a.headDim
+                for d in 0..<a.headDim { o[d] += p * v[d] }
+            }
         }
     }
 }

@@ -36,6 +36,16 @@ public final class OPTGenerator {
     /// logits of the last one in `logits` (`[vocabulary]`).
     @discardableResult
     public func callAsFunction(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
+        try tokens.withUnsafeBufferPointer { try run($0) }
+    }
+
+    /// One token: the decoding step. Allocates nothing once the buffers are sized.
+    @discardableResult
+    public func callAsFunction(token: Int) throws -> UnsafeMutablePointer<Float> {
+        try withUnsafePointer(to: token) { try run(UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    private func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
         let config = model.config
         let n = tokens.count
         guard n > 0 else { throw TensorError.invalidArgument(op: "OPTGenerator", reason: "no tokens to run") }

@@ -49,6 +49,16 @@ public final class SentenceDecoderGenerator {
     /// Feeds `tokens` after the cached ones; leaves the last token's next-token logits in `logits`.
     @discardableResult
     public func callAsFunction(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
+        try tokens.withUnsafeBufferPointer { try run($0) }
+    }
+
+    /// One token: the decoding step. Allocates nothing once the buffers are sized.
+    @discardableResult
+    public func callAsFunction(token: Int) throws -> UnsafeMutablePointer<Float> {
+        try withUnsafePointer(to: token) { try run(UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    private func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
         let config = decoder.config
         let n = tokens.count, width = config.hiddenSize, embedWidth = config.wordEmbedProjectionDim
         let past = length
@@ -101,7 +111,7 @@ public final class SentenceDecoderGenerator {
         output.reserveCapacity(limit)
         var next = config.bosId
         while output.count < limit {
-            let logits = try self([next])
+            let logits = try self(token: next)
             next = sampler.next(logits)
             output.append(next)
             onToken?(next)
