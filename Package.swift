@@ -11,9 +11,11 @@ let package = Package(
     products: [
         .executable(name: "sentencevae", targets: ["sentencevae"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "ModelIO", targets: ["ModelIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // OpenBLAS's cblas.h; pkg-config finds the Debian multiarch include path.
@@ -24,10 +26,19 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "pkg-config"]), .brew(["openblas", "pkg-config"])]
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.
+        // Depends on no tensor engine: it hands out raw `TensorData`.
+        .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "ModelIOTests",
+            dependencies: ["ModelIO"],
+            resources: [.copy("Fixtures")]
+        ),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
                 "TensorCore",
+                "ModelIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
