@@ -30,7 +30,12 @@ public indirect enum PickleValue: CustomStringConvertible {
     /// An allowlisted data object kept opaque (numpy arrays, mmengine log buffers): its type, args and state.
     case object(PickleObject)
 
-    public var description: String {
+    public var description: String { describe(depth: 0) }
+
+    /// A short rendering; nesting past 3 levels prints as `…` (values from a file may nest deeply).
+    func describe(depth: Int) -> String {
+        if depth > 3 { return "…" }
+        func d(_ v: PickleValue) -> String { v.describe(depth: depth + 1) }
         switch self {
         case .none: return "None"
         case let .bool(b): return b ? "True" : "False"
@@ -39,9 +44,9 @@ public indirect enum PickleValue: CustomStringConvertible {
         case let .float(d): return String(d)
         case let .string(s): return "'\(s)'"
         case let .bytes(b): return "b<\(b.count) bytes>"
-        case let .list(l): return "[" + l.items.prefix(8).map(\.description).joined(separator: ", ") + (l.items.count > 8 ? ", …]" : "]")
-        case let .tuple(t): return "(" + t.prefix(8).map(\.description).joined(separator: ", ") + (t.count > 8 ? ", …)" : ")")
-        case let .dict(d): return "{" + d.items.prefix(8).map { "\($0.key): \($0.value)" }.joined(separator: ", ") + (d.items.count > 8 ? ", …}" : "}")
+        case let .list(l): return "[" + l.items.prefix(8).map(d).joined(separator: ", ") + (l.items.count > 8 ? ", …]" : "]")
+        case let .tuple(t): return "(" + t.prefix(8).map(d).joined(separator: ", ") + (t.count > 8 ? ", …)" : ")")
+        case let .dict(x): return "{" + x.items.prefix(8).map { "\(d($0.key)): \(d($0.value))" }.joined(separator: ", ") + (x.items.count > 8 ? ", …}" : "}")
         case let .global(m, n): return "\(m).\(n)"
         case let .storage(s): return "<storage \(s.key) \(s.dtype.rawValue)>"
         case let .tensor(t): return "<tensor \(t.storage.dtype.rawValue) \(t.size)>"
@@ -91,6 +96,8 @@ public final class PickleDict {
         }
     }
 
+    func removeAll() { items = []; index = [:] }
+
     func set(_ key: PickleValue, _ value: PickleValue) {
         let id = PickleDict.keyID(key)
         if let i = index[id] { items[i].value = value } else {
@@ -122,7 +129,7 @@ public struct PickleTensor {
 
 public final class PickleObject {
     public let type: String
-    public let args: [PickleValue]
+    public internal(set) var args: [PickleValue]
     public internal(set) var state: PickleValue?
     init(type: String, args: [PickleValue]) { self.type = type; self.args = args }
 }
@@ -167,7 +174,14 @@ public enum Pickle {
     public static func load(_ bytes: UnsafeRawBufferPointer, path: String,
                             persistentLoad: ((PickleValue) throws -> PickleValue)? = nil) throws -> PickleValue {
         var m = Machine(r: ByteReader(bytes), path: path, persistentLoad: persistentLoad)
-        return try m.run()
+        do {
+            let v = try m.run()
+            try m.checkNesting(v)
+            return v
+        } catch {
+            m.dismantle()
+            throw error
+        }
     }
 }
 
@@ -179,6 +193,15 @@ private struct Machine {
     var stack: [PickleValue] = []
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
+    /// Every list, dict and object made, so a failed load can take them apart without recursion.
+    var containers: [AnyObject] = []
+    /// Nesting depth of every tuple made, by buffer address; the tuples are kept alive meanwhile so
+    /// addresses are never reused. Tuples are values, so their depth is fixed when they are made.
+    var tupleDepth: [UnsafeRawPointer: Int] = [:]
+    var tuples: [[PickleValue]] = []
+    /// Deeper nesting than this is refused: releasing a very deep structure recurses and would
+    /// overflow the stack. State dicts nest about 5 deep.
+    static let maxNesting = 200
 
     init(r: ByteReader, path: String, persistentLoad: ((PickleValue) throws -> PickleValue)?) {
         self.r = r; self.path = path; self.persistentLoad = persistentLoad
@@ -290,8 +313,8 @@ private struct Machine {
             case 0x42: stack.append(.bytes(try bytes(try u32())))       // BINBYTES
             case 0x43: stack.append(.bytes(try bytes(try u8())))        // SHORT_BINBYTES
             case 0x8E, 0x96: stack.append(.bytes(try bytes(try u64()))) // BINBYTES8, BYTEARRAY8
-            case 0x5D: stack.append(.list(PickleList()))                // EMPTY_LIST
-            case 0x6C: stack.append(.list(PickleList(try popMark())))   // LIST
+            case 0x5D: stack.append(list([]))                // EMPTY_LIST
+            case 0x6C: stack.append(list(try popMark()))   // LIST
             case 0x61:                                                  // APPEND
                 let v = try pop()
                 guard case let .list(l) = try top() else { throw bad("APPEND to a non-list") }
@@ -300,19 +323,18 @@ private struct Machine {
                 let items = try popMark()
                 switch try top() {
                 case let .list(l): l.items.append(contentsOf: items)
-                case let .object(o) where o.type.hasSuffix("set"): o.state = .tuple((o.state.flatMap { if case let .tuple(t) = $0 { return t }; return nil } ?? []) + items)
-                default: throw bad("APPENDS to a non-list")
+                                default: throw bad("APPENDS to a non-list")
                 }
-            case 0x29: stack.append(.tuple([]))                         // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))              // TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))                // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))         // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
-            case 0x7D: stack.append(.dict(PickleDict()))                // EMPTY_DICT
+            case 0x29: stack.append(try tuple([]))                         // EMPTY_TUPLE
+            case 0x74: stack.append(try tuple(try popMark()))              // TUPLE
+            case 0x85: stack.append(try tuple([try pop()]))                // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(try tuple([a, b]))         // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(try tuple([a, b, c]))  // TUPLE3
+            case 0x7D: stack.append(dict())                // EMPTY_DICT
             case 0x64:                                                  // DICT
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw bad("DICT with an odd number of items") }
-                let d = PickleDict()
+                guard case let .dict(d) = dict() else { fatalError() }
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
                 stack.append(.dict(d))
             case 0x73:                                                  // SETITEM
@@ -324,12 +346,12 @@ private struct Machine {
                 guard items.count % 2 == 0 else { throw bad("SETITEMS with an odd number of items") }
                 guard case let .dict(d) = try top() else { throw bad("SETITEMS on a non-dict") }
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
-            case 0x8F: stack.append(.list(PickleList()))                // EMPTY_SET (as a list)
+            case 0x8F: stack.append(list([]))                // EMPTY_SET (as a list)
             case 0x90:                                                  // ADDITEMS
                 let items = try popMark()
                 guard case let .list(l) = try top() else { throw bad("ADDITEMS on a non-set") }
                 l.items.append(contentsOf: items)
-            case 0x91: stack.append(.list(PickleList(try popMark())))   // FROZENSET
+            case 0x91: stack.append(list(try popMark()))   // FROZENSET
             case 0x67:                                                  // GET
                 let s = try line()
                 guard let i = Int(s), let v = memo[i] else { throw bad("GET of unknown memo '\(s.prefix(20))'") }
@@ -408,7 +430,77 @@ private struct Machine {
         return .global(module: module, name: name)
     }
 
-    func call(_ f: PickleValue, _ a: [PickleValue]) throws -> PickleValue {
+    mutating func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        var d = 1
+        for case let .tuple(t) in items {
+            d = max(d, 1 + (t.withUnsafeBufferPointer { b in b.baseAddress.flatMap { tupleDepth[UnsafeRawPointer($0)] } } ?? 1))
+        }
+        guard d <= Machine.maxNesting else { throw bad("tuples nested more than \(Machine.maxNesting) deep") }
+        tuples.append(items)
+        if let p = items.withUnsafeBufferPointer({ $0.baseAddress }) { tupleDepth[UnsafeRawPointer(p)] = d }
+        return .tuple(items)
+    }
+
+    mutating func list(_ items: [PickleValue]) -> PickleValue {
+        let l = PickleList(items)
+        containers.append(l)
+        return .list(l)
+    }
+
+    mutating func dict() -> PickleValue {
+        let d = PickleDict()
+        containers.append(d)
+        return .dict(d)
+    }
+
+    /// Refuses results nested deeper than `maxNesting` (lists, dicts, tuples and objects all count).
+    /// Each container is expanded again only when reached at a greater depth, and the walk has a
+    /// budget, so shared substructures cannot blow it up.
+    func checkNesting(_ root: PickleValue) throws {
+        var best: [ObjectIdentifier: Int] = [:]
+        var bestTuple: [UnsafeRawPointer: Int] = [:]
+        var work: [(PickleValue, Int)] = [(root, 0)]
+        var budget = 50_000_000
+        while let (v, d) = work.popLast() {
+            budget -= 1
+            guard d <= Machine.maxNesting, budget > 0 else {
+                throw bad("values nested more than \(Machine.maxNesting) deep (or too intricately shared); not a checkpoint")
+            }
+            func visit(_ o: AnyObject) -> Bool {
+                let id = ObjectIdentifier(o)
+                if let b = best[id], b >= d { return false }
+                best[id] = d
+                return true
+            }
+            switch v {
+            case let .list(l): if visit(l) { work += l.items.map { ($0, d + 1) } }
+            case let .dict(x): if visit(x) { work += x.items.flatMap { [($0.key, d + 1), ($0.value, d + 1)] } }
+            case let .object(o): if visit(o) { work += o.args.map { ($0, d + 1) } + (o.state.map { [($0, d + 1)] } ?? []) }
+            case let .tuple(t):
+                if let p = t.withUnsafeBufferPointer({ $0.baseAddress }) {
+                    let key = UnsafeRawPointer(p)
+                    if let b = bestTuple[key], b >= d { continue }
+                    bestTuple[key] = d
+                }
+                work += t.map { ($0, d + 1) }
+            default: break
+            }
+        }
+    }
+
+    /// Empties every container made, so that releasing them never recurses deeply.
+    mutating func dismantle() {
+        var graveyard: [PickleValue] = []
+        for c in containers {
+            if let l = c as? PickleList { graveyard += l.items; l.items = [] }
+            if let d = c as? PickleDict { for (k, v) in d.items { graveyard += [k, v] }; d.removeAll() }
+            if let o = c as? PickleObject { graveyard += o.args; o.args = []; if let s = o.state { graveyard.append(s) }; o.state = nil }
+        }
+        graveyard.removeAll()
+        stack.removeAll(); memo.removeAll(); containers.removeAll()
+    }
+
+    mutating func call(_ f: PickleValue, _ a: [PickleValue]) throws -> PickleValue {
         guard case let .global(module, name) = f else {
             throw bad("asks to call \(f), which is not a callable (only allowlisted globals can be called)")
         }
@@ -420,7 +512,7 @@ private struct Machine {
         }
         switch full {
         case "collections.OrderedDict", "builtins.dict", "collections.defaultdict":
-            let d = PickleDict()
+            guard case let .dict(d) = dict() else { fatalError() }
             if full != "collections.defaultdict", let first = a.first {  // OrderedDict([(k, v), …])
                 let pairs: [PickleValue]
                 switch first {
@@ -436,21 +528,21 @@ private struct Machine {
         case "builtins.list", "builtins.set", "builtins.frozenset", "__builtin__.set":
             if let first = a.first {
                 switch first {
-                case let .list(l): return .list(PickleList(l.items))
-                case let .tuple(t): return .list(PickleList(t))
+                case let .list(l): return list(l.items)
+                case let .tuple(t): return list(t)
                 default: break
                 }
             }
-            return .list(PickleList())
+            return list([])
         case "builtins.tuple", "torch.Size":
             if let first = a.first {
                 switch first {
-                case let .list(l): return .tuple(l.items)
+                case let .list(l): return try tuple(l.items)
                 case let .tuple(t): return .tuple(t)
                 default: break
                 }
             }
-            return .tuple([])
+            return try tuple([])
         case "builtins.bytearray":
             if case let .bytes(b)? = a.first { return .bytes(b) }
             return .bytes([])
@@ -469,7 +561,11 @@ private struct Machine {
             guard let t = a.first, case .tensor = t else { throw bad("\(name) without a tensor") }
             return t
         default:
-            if Pickle.opaqueTypes.contains(full) { return .object(PickleObject(type: full, args: a)) }
+            if Pickle.opaqueTypes.contains(full) {
+                let o = PickleObject(type: full, args: a)
+                containers.append(o)
+                return .object(o)
+            }
             throw bad("asks to call '\(full)', which is a value, not a constructor")
         }
     }

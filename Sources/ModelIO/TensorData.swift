@@ -29,7 +29,12 @@ public struct TensorData: @unchecked Sendable {
         guard byteRange.lowerBound >= 0, byteRange.upperBound <= storage.count else {
             throw bad("storage bytes \(byteRange) lie outside the \(storage.count)-byte file")
         }
-        guard TensorData.elementCount(shape) != nil else { throw bad("shape \(shape) has too many elements") }
+        guard let n = TensorData.elementCount(shape), n <= Int.max / 16 else { throw bad("shape \(shape) has too many elements") }
+        // Zero strides (expanded views) may repeat elements, but a view may not claim vastly more
+        // memory than the file holds: that is a hostile file asking for an absurd allocation.
+        guard n * dtype.byteSize <= storage.count * 16 + (64 << 20) else {
+            throw bad("shape \(shape) would materialise \(n * dtype.byteSize) bytes from a \(storage.count)-byte file")
+        }
         if !shape.contains(0) {
             // Last element addressed, computed without overflow.
             var last = storageOffset
