@@ -34,7 +34,7 @@ public struct OPTConfig: Equatable, Sendable {
                 if let def { return def }
                 throw ModelIOError.config(file: path, key: k, reason: "missing (required for an OPT model)")
             }
-            guard let i = v as? Int, !(v is Bool) else { throw ModelIOError.config(file: path, key: k, reason: "expected an integer, found \(v)") }
+            guard let i = v as? Int, !isJSONBool(v) else { throw ModelIOError.config(file: path, key: k, reason: "expected an integer, found \(v)") }
             return i
         }
         func double(_ k: String, _ def: Double) throws -> Double {
@@ -44,7 +44,7 @@ public struct OPTConfig: Equatable, Sendable {
         }
         func bool(_ k: String, _ def: Bool) throws -> Bool {
             guard let v = d[k], !(v is NSNull) else { return def }
-            guard let b = v as? Bool else { throw ModelIOError.config(file: path, key: k, reason: "expected true/false, found \(v)") }
+            guard isJSONBool(v), let b = v as? Bool else { throw ModelIOError.config(file: path, key: k, reason: "expected true/false, found \(v)") }
             return b
         }
         if let mt = d["model_type"] as? String, mt != "opt" {
@@ -115,4 +115,11 @@ public struct OPTConfig: Equatable, Sendable {
         }
         return s
     }
+}
+
+/// JSONSerialization gives booleans as NSNumbers that also convert to Int (and 0/1 to Bool), so
+/// tell them apart by their type encoding.
+func isJSONBool(_ v: Any) -> Bool {
+    if let n = v as? NSNumber { return String(cString: n.objCType) == "c" }
+    return v is Bool
 }

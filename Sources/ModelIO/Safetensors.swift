@@ -84,7 +84,7 @@ public struct SafetensorsFile: Sendable {
         var out: [Int] = []
         for x in a {
             // Integers only: a fraction, a string or a number past 2^53 is rejected.
-            if let i = x as? Int, abs(i) < (1 << 53) { out.append(i); continue }
+            if !isJSONBool(x), let i = x as? Int, abs(i) < (1 << 53) { out.append(i); continue }
             return nil
         }
         return out
