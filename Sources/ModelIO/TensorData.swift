@@ -1,3 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks Linux to back a large fresh buffer with 2 MB pages: filling a 100 MB array then takes 50
+/// page faults instead of 25 000, which is most of the cost of loading weights from the page cache.
+@inline(__always) func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard buffer.count >= 2 * huge, let base = buffer.baseAddress else { return }
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */) }
+    #endif
+}
+
 /// One tensor as a file holds it: dtype, shape, and the bytes it lives in, not yet converted.
 ///
 /// Safetensors tensors are contiguous slices of the file mapping. PyTorch tensors are views: a
@@ -147,6 +163,7 @@ public struct TensorData: @unchecked Sendable {
         let n = elementCount
         return withContiguousBytes { raw in
             [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                adviseHugePages(UnsafeMutableRawBufferPointer(out))
                 switch dtype {
                 case .f32:
                     if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: n * 4) }

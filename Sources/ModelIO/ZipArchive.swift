@@ -28,8 +28,9 @@ struct ZipArchive {
         var eocd = -1
         var o = size - 22
         let lowest = max(0, size - 22 - 65535)
+        let b = storage.buffer
         while o >= lowest {
-            if r.uint(UInt32.self, at: o) == 0x0605_4B50 { eocd = o; break }
+            if b[o] == 0x50, b[o + 1] == 0x4B, b[o + 2] == 0x05, b[o + 3] == 0x06 { eocd = o; break }
             o -= 1
         }
         guard eocd >= 0 else { throw bad("no end-of-central-directory record (truncated or not a zip file)") }

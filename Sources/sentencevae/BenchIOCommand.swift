@@ -23,7 +23,7 @@ struct BenchIOCommand: ParsableCommand {
     func run() throws {
         if let mb = createMb {
             let perTensor = 4096 * 4096
-            let count = max(1, mb * 1_000_000 / (perTensor * 4))
+            let count = max(1, (mb * 1_000_000 + perTensor * 4 - 1) / (perTensor * 4))  // at least N MB
             var values = [Float](repeating: 0, count: perTensor)
             var g = SystemRandomNumberGenerator()
             for i in values.indices { values[i] = Float(UInt32.random(in: 0...UInt32.max, using: &g)) / 4e9 - 0.5 }
