@@ -141,11 +141,11 @@ public enum Pickle {
     /// Globals whose call we implement.
     static let constructors: [String: Void] = [
         "collections.OrderedDict": (), "collections.defaultdict": (), "builtins.dict": (), "builtins.list": (),
-        "builtins.set": (), "builtins.frozenset": (), "builtins.tuple": (), "__builtin__.set": (),
+        "builtins.set": (), "builtins.frozenset": (), "builtins.tuple": (),
         "builtins.bytearray": (), "_codecs.encode": (),
         "torch._utils._rebuild_tensor": (), "torch._utils._rebuild_tensor_v2": (),
         "torch._utils._rebuild_parameter": (), "torch._utils._rebuild_parameter_with_state": (),
-        "torch.Size": (), "torch.device": (),
+        "torch.Size": (), "torch.device": (), "builtins.getattr": (),
     ]
 
     /// Data types kept as opaque objects: they occur in mmengine checkpoints' meta/message_hub, and
@@ -423,6 +423,8 @@ private struct Machine {
     }
 
     func global(_ module: String, _ name: String) throws -> PickleValue {
+        // Protocol 2 writes Python 2 module names.
+        let module = module == "__builtin__" ? "builtins" : module == "copy_reg" ? "copyreg" : module
         let full = module + "." + name
         guard Pickle.allowlist.contains(full) else {
             throw ModelIOError.disallowedGlobal(path: path, module: module, name: name)
@@ -525,7 +527,7 @@ private struct Machine {
                 }
             }
             return .dict(d)
-        case "builtins.list", "builtins.set", "builtins.frozenset", "__builtin__.set":
+        case "builtins.list", "builtins.set", "builtins.frozenset":
             if let first = a.first {
                 switch first {
                 case let .list(l): return list(l.items)
@@ -549,6 +551,17 @@ private struct Machine {
         case "_codecs.encode":  // how protocol 2 writes bytes: encode(text, 'latin1')
             guard case let .string(s)? = a.first else { throw bad("_codecs.encode needs a string") }
             return .bytes(s.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+        case "builtins.getattr":
+            // mmengine's HistoryBuffer pickles its statistics methods as getattr(HistoryBuffer, 'min').
+            // Only attributes of allowlisted data types are accepted, and the result stays inert:
+            // nothing can call it.
+            guard a.count == 2, case let .global(m, n) = a[0], Pickle.opaqueTypes.contains(m + "." + n),
+                  let attr = a[1].stringValue else {
+                throw bad("getattr(\(a.first.map { $0.description } ?? "?"), …) is only accepted on allowlisted data types")
+            }
+            let o = PickleObject(type: "\(m).\(n).\(attr)", args: [])
+            containers.append(o)
+            return .object(o)
         case "torch.device":
             return a.first ?? .string("cpu")
         case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2":

@@ -71,4 +71,28 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertEqual(a.items.count, 3); XCTAssertEqual(a.items[1].doubleValue, 2.5); XCTAssertEqual(a.items[2].stringValue, "x")
         XCTAssertEqual(b.count, 2)
     }
+
+    /// A checkpoint written by the original SentenceVAE code and mmengine's own save_checkpoint
+    /// (Tools/reference/make_original_svae_checkpoint.py): the real names, plus MessageHub
+    /// HistoryBuffers (numpy arrays, getattr'd methods), AdamW and scheduler state.
+    func testOriginalMMEngineCheckpoint() throws {
+        let ck = try TorchCheckpoint(path: Fixtures.path("original_svae_tiny.pth"))
+        XCTAssertEqual(ck.topLevelKeys, ["meta", "state_dict", "message_hub", "optimizer", "param_schedulers"])
+        let sd = try ck.stateDict()
+        let data = FileManager.default.contents(atPath: Fixtures.path("original_svae_tiny.json"))!
+        let expected = try JSONSerialization.jsonObject(with: data) as! [String: [String: Any]]
+        XCTAssertEqual(Set(sd.names), Set(expected.keys))
+        for t in sd.all { try assertBitExact(t, expected[t.name]!) }
+        for name in ["encoder.embed_token.weight", "encoder.encoder.layers.0.self_attn.in_proj_weight",
+                     "encoder.encoder.layers.1.linear2.bias", "encoder.la.weight", "encoder.lnorm.bias",
+                     "decoder.decoder.layers.0.multihead_attn.out_proj.bias", "decoder.decoder.layers.1.norm3.weight",
+                     "decoder.linear.weight"] {
+            XCTAssertNotNil(sd[name], name)
+        }
+        XCTAssertEqual(sd["encoder.encoder.layers.0.self_attn.in_proj_weight"]?.shape, [24, 8])
+        XCTAssertEqual(ck.meta?["experiment_name"]?.stringValue, "svae_768_h2_tiny")
+        guard case let .dict(scalars)? = ck.root["message_hub"]?["log_scalars"],
+              case let .object(buffer)? = scalars["train/loss"] else { return XCTFail("no HistoryBuffer") }
+        XCTAssertEqual(buffer.type, "mmengine.logging.history_buffer.HistoryBuffer")
+    }
 }
