@@ -18,7 +18,11 @@ public enum AtomicFile {
         public func write(_ bytes: UnsafeRawBufferPointer) throws {
             var done = 0
             while done < bytes.count {
+                #if canImport(Glibc)
                 let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                #else
+                let n = Darwin.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                #endif
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ModelIOError.io(path: path, reason: "write failed: \(String(cString: strerror(errno)))")

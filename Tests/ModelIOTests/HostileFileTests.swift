@@ -65,6 +65,9 @@ final class HostileFileTests: XCTestCase {
         var st = Fixtures.bytes("tensors.safetensors")
         st[8] = UInt8(ascii: "[")
         XCTAssertThrowsError(try loadAll(st, as: "x.safetensors")) { e in XCTAssertTrue("\(e)".contains("wrong magic"), "\(e)") }
+        XCTAssertThrowsError(try loadAll(Fixtures.bytes("deflated.pth"), as: "deflated.pth")) { e in
+            XCTAssertTrue("\(e)".contains("is compressed"), "\(e)")
+        }
         XCTAssertThrowsError(try loadAll(Fixtures.bytes("legacy_format.pth"), as: "legacy.pth")) { e in
             XCTAssertTrue("\(e)".contains("legacy"), "\(e)")
         }

@@ -160,6 +160,13 @@ with open(os.path.join(OUT, "malicious.pkl"), "wb") as f:
 torch.save({"state_dict": {"w": torch.zeros(2)}, "evil": Evil()}, os.path.join(OUT, "malicious.pth"))
 torch.save({"w": torch.zeros(2)}, os.path.join(OUT, "legacy_format.pth"), _use_new_zipfile_serialization=False)
 
+# A .pth whose entries were re-zipped with compression (torch never does this): a clear error.
+import zipfile
+with zipfile.ZipFile(os.path.join(OUT, "malicious.pth")) as src, \
+        zipfile.ZipFile(os.path.join(OUT, "deflated.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+    for info in src.infolist():
+        dst.writestr(info.filename.replace("malicious", "deflated"), src.read(info))
+
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump(expected, f, indent=0)
 print("wrote fixtures to", os.path.abspath(OUT))
