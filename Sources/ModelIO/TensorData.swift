@@ -160,22 +160,33 @@ public struct TensorData: @unchecked Sendable {
     /// Values as Float32 in row-major order; f16/bf16/f64 are converted, integers refused.
     public func floats() throws -> [Float] {
         guard dtype.isFloatingPoint else { throw ModelIOError.dtypeMismatch(name: name, dtype: dtype, wanted: "Float") }
+        return try [Float](unsafeUninitializedCapacity: elementCount) { out, initialized in
+            adviseHugePages(UnsafeMutableRawBufferPointer(out))
+            try copyFloats(into: out)
+            initialized = out.count
+        }
+    }
+
+    /// Writes the values as Float32, row-major, into `out` (exactly `elementCount` long): for an
+    /// engine that owns its weight buffers.
+    public func copyFloats(into out: UnsafeMutableBufferPointer<Float>) throws {
+        guard dtype.isFloatingPoint else { throw ModelIOError.dtypeMismatch(name: name, dtype: dtype, wanted: "Float") }
         let n = elementCount
-        return withContiguousBytes { raw in
-            [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                adviseHugePages(UnsafeMutableRawBufferPointer(out))
-                switch dtype {
-                case .f32:
-                    if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: n * 4) }
-                case .f16:
-                    for i in 0..<n { out[i] = FloatBits.f16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
-                case .bf16:
-                    for i in 0..<n { out[i] = FloatBits.bf16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
-                case .f64:
-                    for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
-                default: break
-                }
-                initialized = n
+        guard out.count == n else {
+            throw ModelIOError.malformed(path: name, reason: "destination holds \(out.count) floats, the tensor \(n)")
+        }
+        guard n > 0 else { return }
+        withContiguousBytes { raw in
+            switch dtype {
+            case .f32:
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: n * 4)
+            case .f16:
+                for i in 0..<n { out[i] = FloatBits.f16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            case .bf16:
+                for i in 0..<n { out[i] = FloatBits.bf16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            case .f64:
+                for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+            default: break
             }
         }
     }

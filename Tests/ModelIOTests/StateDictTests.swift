@@ -38,4 +38,15 @@ final class StateDictTests: XCTestCase {
         XCTAssertThrowsError(try t.floats()) { e in XCTAssertTrue("\(e)".contains("ids")) }
         XCTAssertThrowsError(try TensorData(name: "x", dtype: .f32, shape: [3], bytes: [0, 0, 0, 0]))
     }
+
+    /// copyFloats fills an engine-owned buffer (here from a transposed bf16 view) and checks its size.
+    func testCopyFloatsIntoBuffer() throws {
+        let sd = try TorchCheckpoint(path: Fixtures.path("mmengine_style.pth")).stateDict()
+        let t = try sd.tensor("bf16_transposed")
+        var buf = [Float](repeating: .nan, count: t.elementCount)
+        try buf.withUnsafeMutableBufferPointer { try t.copyFloats(into: $0) }
+        XCTAssertEqual(buf, try t.floats())
+        var short = [Float](repeating: 0, count: 3)
+        XCTAssertThrowsError(try short.withUnsafeMutableBufferPointer { try t.copyFloats(into: $0) })
+    }
 }
