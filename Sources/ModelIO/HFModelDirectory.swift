@@ -7,6 +7,8 @@ public struct HFModelDirectory {
     public let path: String
     /// The weight files, in load order.
     public let weightFiles: [String]
+    /// For sharded weights: tensor name → shard file, from the index.
+    public let weightMap: [String: String]
 
     /// Where the weights come from, in order of preference.
     static let candidates = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
@@ -21,9 +23,12 @@ public struct HFModelDirectory {
             throw ModelIOError.io(path: path, reason: "no weights: expected one of " + HFModelDirectory.candidates.joined(separator: ", "))
         }
         if found.hasSuffix(".index.json") {
-            weightFiles = try HFModelDirectory.shardFiles(index: path + "/" + found).map { path + "/" + $0 }
+            let (files, map) = try HFModelDirectory.shardIndex(path + "/" + found)
+            weightFiles = files.map { path + "/" + $0 }
+            weightMap = map
         } else {
             weightFiles = [path + "/" + found]
+            weightMap = [:]
         }
     }
 
@@ -42,6 +47,11 @@ public struct HFModelDirectory {
                 }
                 out[t.name] = t
             }
+        }
+        let absent = weightMap.keys.filter { out[$0] == nil }.sorted()
+        guard absent.isEmpty else {
+            throw ModelIOError.malformed(path: path, reason: "the shard index lists tensors no shard holds: "
+                + absent.prefix(10).joined(separator: ", ") + (absent.count > 10 ? ", … (\(absent.count))" : ""))
         }
         return out
     }
@@ -63,21 +73,25 @@ public struct HFModelDirectory {
 
     /// The distinct shard file names of an `*.index.json`, in first-seen order. Names must be plain
     /// file names in the same directory (no path separators), so an index cannot point elsewhere.
-    static func shardFiles(index: String) throws -> [String] {
+    static func shardFiles(index: String) throws -> [String] { try shardIndex(index).files }
+
+    static func shardIndex(_ index: String) throws -> (files: [String], map: [String: String]) {
         guard let data = FileManager.default.contents(atPath: index) else { throw ModelIOError.io(path: index, reason: "cannot read") }
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let map = obj["weight_map"] as? [String: Any] else {
             throw ModelIOError.malformed(path: index, reason: "expected a JSON object with a \"weight_map\" of tensor name → shard file")
         }
         var files: [String] = []
+        var names: [String: String] = [:]
         for key in map.keys.sorted() {
             guard let f = map[key] as? String else { throw ModelIOError.malformed(path: index, reason: "weight_map['\(key)'] is not a file name") }
             guard !f.contains("/"), !f.contains("\\"), f != "..", f != ".", !f.isEmpty else {
                 throw ModelIOError.malformed(path: index, reason: "shard '\(f)' is not a plain file name in the same directory")
             }
             if !files.contains(f) { files.append(f) }
+            names[key] = f
         }
-        return files.sorted()
+        return (files.sorted(), names)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Python pickle reader that understands what state dicts need and executes nothing.
 ///
 /// Python's unpickler calls whatever callable a file names; a checkpoint from the internet can run
@@ -42,7 +44,9 @@ public indirect enum PickleValue: CustomStringConvertible {
         case let .int(i): return String(i)
         case let .bigInt(b): return "<\(b.count * 8)-bit int>"
         case let .float(d): return String(d)
-        case let .string(s): return "'\(s)'"
+        case let .string(s):
+            let short = s.count > 60 ? s.prefix(60) + "…" : Substring(s)
+            return "'" + short.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") + "'"
         case let .bytes(b): return "b<\(b.count) bytes>"
         case let .list(l): return "[" + l.items.prefix(8).map(d).joined(separator: ", ") + (l.items.count > 8 ? ", …]" : "]")
         case let .tuple(t): return "(" + t.prefix(8).map(d).joined(separator: ", ") + (t.count > 8 ? ", …)" : ")")

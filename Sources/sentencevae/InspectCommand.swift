@@ -44,6 +44,12 @@ struct InspectCommand: ParsableCommand {
                 + shape.padding(toLength: max(23, shape.count), withPad: " ", startingAt: 0) + " " + String(t.elementCount))
         }
         print("\(dict.count) tensors, \(dict.parameterCount) parameters")
+        // For trainer checkpoints, say which part was listed and what else the file holds.
+        if !file.hasSuffix(".safetensors"), let ck = try? TorchCheckpoint(path: file), ck.topLevelKeys.contains("state_dict") {
+            let others = ck.topLevelKeys.filter { $0 != "state_dict" }
+            print("(listed 'state_dict'; the checkpoint also holds: \(others.joined(separator: ", ")))")
+            if let meta = ck.meta { print("meta: \(meta)") }
+        }
     }
 
     private func jsonString(_ s: String) -> String {

@@ -48,6 +48,22 @@ final class HFModelDirectoryTests: XCTestCase {
         XCTAssertThrowsError(try HFModelDirectory(path: dir)) { e in XCTAssertTrue("\(e)".contains("plain file name"), "\(e)") }
     }
 
+    /// An index naming a tensor that no shard holds is an error that names it.
+    func testShardIndexMustMatchShards() throws {
+        let dir = temporaryDirectory()
+        let src = Fixtures.path("opt-tiny-sharded")
+        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
+            try FileManager.default.copyItem(atPath: src + "/" + f, toPath: dir + "/" + f)
+        }
+        let indexPath = dir + "/model.safetensors.index.json"
+        var index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: indexPath))) as! [String: Any]
+        var map = index["weight_map"] as! [String: String]
+        map["model.decoder.ghost.weight"] = "model-00001-of-00004.safetensors"
+        index["weight_map"] = map
+        try JSONSerialization.data(withJSONObject: index).write(to: URL(fileURLWithPath: indexPath))
+        XCTAssertThrowsError(try HFModelDirectory(path: dir).stateDict()) { e in XCTAssertTrue("\(e)".contains("ghost"), "\(e)") }
+    }
+
     func testLoadStateDictDispatchesOnFormat() throws {
         XCTAssertEqual(try loadStateDict(path: Fixtures.path("tensors.safetensors")).count, 11)
         XCTAssertEqual(try loadStateDict(path: Fixtures.path("mmengine_style.pth")).count, 16)
