@@ -139,16 +139,24 @@ public enum YAMLConfig {
         return try resolve(text, path: canonical, chain: chain + [canonical])
     }
 
+    /// Most YAML nodes one file may expand to: aliases can make a small file expand exponentially.
+    static let maxNodes = 100_000
+
     private static func resolve(_ text: String, path: String, chain: [String]) throws -> ConfigValue {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             throw ModelIOError.config(file: path, key: "", reason: "not valid YAML: \(error)")
         }
         guard let node else { return .map([]) }
-        return try convert(node, path: path, chain: chain, key: "")
+        var budget = maxNodes
+        return try convert(node, path: path, chain: chain, key: "", budget: &budget)
     }
 
-    private static func convert(_ node: Node, path: String, chain: [String], key: String) throws -> ConfigValue {
+    private static func convert(_ node: Node, path: String, chain: [String], key: String, budget: inout Int) throws -> ConfigValue {
+        budget -= 1
+        guard budget > 0 else {
+            throw ModelIOError.config(file: path, key: key, reason: "expands to more than \(maxNodes) values (alias bomb?)")
+        }
         let dir = (path as NSString).deletingLastPathComponent
         switch node {
         case let .scalar(s):
@@ -168,7 +176,9 @@ public enum YAMLConfig {
             }
             return .string(s.string)
         case let .sequence(seq):
-            return .list(try seq.enumerated().map { try convert($1, path: path, chain: chain, key: "\(key)[\($0)]") })
+            var items: [ConfigValue] = []
+            for (i, v) in seq.enumerated() { items.append(try convert(v, path: path, chain: chain, key: "\(key)[\(i)]", budget: &budget)) }
+            return .list(items)
         case let .mapping(m):
             var pairs: [(String, ConfigValue)] = []
             var base: ConfigValue?
@@ -178,7 +188,7 @@ public enum YAMLConfig {
                 }
                 let name = ks.string
                 let full = key.isEmpty ? name : key + "." + name
-                let value = try convert(v, path: path, chain: chain, key: full)
+                let value = try convert(v, path: path, chain: chain, key: full, budget: &budget)
                 if name == "__base__" {
                     guard case .map = value else {
                         throw ModelIOError.config(file: path, key: full, reason: "must include a file holding a mapping")

@@ -99,4 +99,11 @@ final class ConfigTests: XCTestCase {
         try "device: cpu\n".write(toFile: d + "/short.yaml", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try SVAEConfig(path: d + "/short.yaml")) { e in XCTAssertTrue("\(e)".contains("'dtype'"), "\(e)") }
     }
+
+    /// Aliases that expand exponentially are stopped, not followed.
+    func testAliasBomb() throws {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1..<9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        XCTAssertThrowsError(try YAMLConfig.parse(yaml, path: "bomb.yaml")) { e in XCTAssertTrue("\(e)".contains("alias bomb"), "\(e)") }
+    }
 }
