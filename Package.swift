@@ -13,9 +13,11 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "SentenceModels", targets: ["SentenceModels"]),
+        .library(name: "ModelIO", targets: ["ModelIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // OpenBLAS's cblas.h; pkg-config finds the Debian multiarch include path.
@@ -28,16 +30,21 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
         .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore"]),
+        // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.
+        // Depends on no tensor engine: it hands out raw `TensorData`.
+        .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
                 "TensorCore",
+                "ModelIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
