@@ -29,7 +29,7 @@ let package = Package(
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
-        .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore"]),
+        .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore", "ModelIO"]),
         // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.
         // Depends on no tensor engine: it hands out raw `TensorData`.
         .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),

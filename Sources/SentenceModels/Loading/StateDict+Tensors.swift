@@ -1,0 +1,40 @@
+import ModelIO
+import NeuralNet
+import TensorCore
+
+extension StateDict {
+    /// Every tensor converted to Float32 `Tensor`s (f16/bf16 widened, strided views materialised).
+    public func tensors() throws -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for t in all {
+            let tensor = Tensor(uninitializedShape: t.shape)
+            try t.copyFloats(into: UnsafeMutableBufferPointer(start: tensor.data, count: tensor.count))
+            out[t.name] = tensor
+        }
+        return out
+    }
+}
+
+extension Layer {
+    /// Parameter shapes by full name, for `StateDict.check(expected:)`.
+    public func expectedShapes(prefix: String = "") -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: parameters(prefix: prefix).map { ($0.name, $0.tensor.shape) })
+    }
+
+    /// Checks `stateDict` against this layer first (a report listing every missing, unexpected
+    /// and mis-shaped tensor, before anything is copied), then loads it.
+    public func load(stateDict: StateDict, prefix: String = "", ignoring ignored: Set<String> = []) throws {
+        var report = stateDict.check(expected: expectedShapes(prefix: prefix))
+        report.unexpected.removeAll { ignored.contains($0) }
+        guard report.isClean else { throw CheckpointMismatch(report: report) }
+        try load(stateDict.tensors(), prefix: prefix)
+    }
+}
+
+/// A checkpoint that does not fit the model the config describes.
+public struct CheckpointMismatch: Error, CustomStringConvertible {
+    public let report: StateDictReport
+    public var description: String {
+        "the checkpoint does not match the model described by the config (check the config's ref_model_dir, num_hidden_layers and learnable_add):\n\(report)"
+    }
+}
