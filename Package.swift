@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "sentencevae", targets: ["sentencevae"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,10 +25,18 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "pkg-config"]), .brew(["openblas", "pkg-config"])]
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        // GPT-2 byte-level BPE (HF formats) and the sentence splitter; no tensor dependency.
+        .target(name: "Tokenization"),
+        .testTarget(
+            name: "TokenizationTests",
+            dependencies: ["Tokenization"],
+            resources: [.copy("Fixtures")]
+        ),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
                 "TensorCore",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,125 @@
+/// The byte-level BPE model: vocabulary, rank-ordered merges and a per-word cache.
+///
+/// Everything is held as bytes. A *piece* is any byte string the model can produce (every
+/// vocabulary token, every single byte, every merge result); merges map a pair of pieces to
+/// `(rank, merged piece)` and each piece knows its vocabulary id (or none). Encoding a word starts
+/// from its bytes and repeatedly applies the lowest-ranked adjacent merge, leftmost first, as
+/// GPT-2's `bpe()` and HF `tokenizers` do.
+public final class ByteLevelBPE {
+    /// Token id → bytes; nil for ids that are not byte-level text (such as added tokens).
+    public let idToBytes: [[UInt8]?]
+    /// Token id → the token as written in the vocabulary file.
+    public let idToToken: [String?]
+    /// Token (as written in the vocabulary file) → id.
+    public let tokenToId: [String: Int]
+    /// Id written for pieces missing from the vocabulary; nil drops them (HF's behaviour).
+    public var unknownId: Int?
+
+    private var pieceToId: [Int32]
+    private var byteToPiece: [Int32]
+    private var merges: PairTable
+    private var cache = WordCache()
+
+    /// Scratch buffers reused by every `encodeWord` call.
+    private var symbols: [Int32] = []
+    private var ranks: [UInt64] = []
+
+    /// Builds the model from a vocabulary and merges given as vocabulary-file text.
+    /// - Parameters:
+    ///   - merges: pairs in rank order.
+    ///   - mergeOrigin: where merge `i` came from ("merges.txt:3"), for error messages.
+    public init(vocabulary: [String: Int], merges mergeList: [(String, String)],
+                mergeOrigin: (Int) -> String = { "merge \($0)" }) throws {
+        let size = (vocabulary.values.max() ?? -1) + 1
+        var idToBytes = [[UInt8]?](repeating: nil, count: size)
+        var idToToken = [String?](repeating: nil, count: size)
+        var pieceIndex: [[UInt8]: Int32] = [:]
+        var pieceToId: [Int32] = []
+        pieceIndex.reserveCapacity(vocabulary.count + 256)
+        func piece(_ bytes: [UInt8]) -> Int32 {
+            if let p = pieceIndex[bytes] { return p }
+            let p = Int32(pieceToId.count)
+            pieceIndex[bytes] = p
+            pieceToId.append(-1)
+            return p
+        }
+        for (token, id) in vocabulary {
+            guard id >= 0 else { throw TokenizerError.invalidVocabulary("token \(token) has a negative id \(id)") }
+            idToToken[id] = token
+            guard let bytes = ByteUnicodeMap.bytes(of: token) else { continue }
+            idToBytes[id] = bytes
+            let p = piece(bytes)
+            // Two spellings of one byte string cannot occur in a byte-level vocabulary; keep the
+            // smaller id so loading is deterministic.
+            if pieceToId[Int(p)] < 0 || pieceToId[Int(p)] > Int32(id) { pieceToId[Int(p)] = Int32(id) }
+        }
+        var byteToPiece = [Int32](repeating: 0, count: 256)
+        for b in 0..<256 { byteToPiece[b] = piece([UInt8(b)]) }
+        var table = PairTable(capacity: mergeList.count)
+        for (rank, (a, b)) in mergeList.enumerated() {
+            guard let ab = ByteUnicodeMap.bytes(of: a), let bb = ByteUnicodeMap.bytes(of: b) else {
+                throw TokenizerError.malformed(mergeOrigin(rank), "merge \"\(a) \(b)\" is not byte-level text")
+            }
+            let pa = piece(ab), pb = piece(bb), pm = piece(ab + bb)
+            table.insertIfAbsent(PairTable.key(pa, pb), UInt64(rank) << 32 | UInt64(UInt32(pm)))
+        }
+        self.idToBytes = idToBytes
+        self.idToToken = idToToken
+        self.tokenToId = vocabulary
+        self.pieceToId = pieceToId
+        self.byteToPiece = byteToPiece
+        self.merges = table
+    }
+
+    /// Number of ids (one more than the largest id in the vocabulary).
+    public var vocabularySize: Int { idToBytes.count }
+
+    /// Number of merges.
+    public var mergeCount: Int { merges.count }
+
+    /// Encodes one pre-token `p[start..<end]` and appends its ids.
+    @inline(__always)
+    func encodeWord(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Int32]) {
+        let hash = WordCache.hash(p, start, end)
+        if cache.lookup(p, start, end, hash: hash, into: &out) { return }
+        let first = out.count
+        bpe(p, start, end, into: &out)
+        cache.insert(p, start, end, hash: hash, ids: out[first...])
+    }
+
+    /// The merge loop: keep the rank of every adjacent pair, merge the smallest, update its two
+    /// neighbours' ranks. O(n²) in the word length, O(n) merge lookups.
+    private func bpe(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Int32]) {
+        symbols.removeAll(keepingCapacity: true)
+        ranks.removeAll(keepingCapacity: true)
+        for i in start..<end { symbols.append(byteToPiece[Int(p[i])]) }
+        let none = UInt64.max
+        @inline(__always) func pairValue(_ a: Int32, _ b: Int32) -> UInt64 {
+            merges.lookup(PairTable.key(a, b)) ?? none
+        }
+        if symbols.count > 1 {
+            for i in 0..<(symbols.count - 1) { ranks.append(pairValue(symbols[i], symbols[i + 1])) }
+        }
+        while symbols.count > 1 {
+            var best = none, at = -1
+            for i in 0..<ranks.count where ranks[i] < best { best = ranks[i]; at = i }
+            if at < 0 { break }
+            symbols[at] = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
+            symbols.remove(at: at + 1)
+            ranks.remove(at: at)
+            if at > 0 { ranks[at - 1] = pairValue(symbols[at - 1], symbols[at]) }
+            if at < ranks.count { ranks[at] = pairValue(symbols[at], symbols[at + 1]) }
+        }
+        for s in symbols {
+            let id = pieceToId[Int(s)]
+            if id >= 0 {
+                out.append(id)
+            } else if let unk = unknownId {
+                out.append(Int32(unk))
+            }
+        }
+    }
+
+    /// Forgets cached words (for benchmarks that want a cold start).
+    public func clearCache() { cache.clear() }
+}

@@ -1,0 +1,323 @@
+import Foundation
+
+/// Loads a Hugging Face tokenizer directory.
+///
+/// Two layouts are understood: `tokenizer.json` (a BPE model with the ByteLevel pre-tokenizer and
+/// decoder; preferred when present, as `transformers` does) or the older `vocab.json` +
+/// `merges.txt` pair that GPT-2 and OPT ship. Special tokens come from `tokenizer_config.json`
+/// and `special_tokens_map.json`; `add_bos_token`/`add_eos_token` decide what is put around every
+/// text (OPT's `add_bos_token: true` with `bos_token: "</s>"` prepends id 2).
+extension Tokenizer {
+    /// Loads the tokenizer in `directory`.
+    public static func load(directory: String) throws -> Tokenizer {
+        let dir = URL(fileURLWithPath: directory)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw TokenizerError.missingFile("\(directory) is not a directory (pass the folder holding vocab.json and merges.txt, or tokenizer.json)")
+        }
+        let config = try optionalJSONObject(dir.appendingPathComponent("tokenizer_config.json"))
+        let map = try optionalJSONObject(dir.appendingPathComponent("special_tokens_map.json"))
+
+        var specials = Tokenizer.SpecialTokens()
+        for source in [config, map] {
+            guard let source else { continue }
+            if let v = tokenContent(source["bos_token"]) { specials.bos = v }
+            if let v = tokenContent(source["eos_token"]) { specials.eos = v }
+            if let v = tokenContent(source["unk_token"]) { specials.unk = v }
+            if let v = tokenContent(source["pad_token"]) { specials.pad = v }
+        }
+        let addBOS = (config?["add_bos_token"] as? Bool) ?? false
+        let addEOS = (config?["add_eos_token"] as? Bool) ?? false
+
+        let tokenizerJSON = dir.appendingPathComponent("tokenizer.json")
+        if FileManager.default.fileExists(atPath: tokenizerJSON.path) {
+            return try loadTokenizerJSON(tokenizerJSON, specials: specials, config: config,
+                                         addBOS: addBOS, addEOS: addEOS)
+        }
+
+        let vocabURL = dir.appendingPathComponent("vocab.json")
+        let mergesURL = dir.appendingPathComponent("merges.txt")
+        for url in [vocabURL, mergesURL] where !FileManager.default.fileExists(atPath: url.path) {
+            throw TokenizerError.missingFile("\(url.path) (a tokenizer directory needs tokenizer.json, or vocab.json and merges.txt)")
+        }
+        let vocabulary = try readVocabulary(vocabURL)
+        let merges = try readMerges(mergesURL)
+        let model = try ByteLevelBPE(vocabulary: vocabulary, merges: merges.pairs,
+                                     mergeOrigin: { "\(mergesURL.path):\(merges.lines[$0])" })
+
+        // GPT2Tokenizer's defaults when a directory names no special tokens.
+        if vocabulary["<|endoftext|>"] != nil {
+            if specials.bos == nil { specials.bos = "<|endoftext|>" }
+            if specials.eos == nil { specials.eos = "<|endoftext|>" }
+            if specials.unk == nil { specials.unk = "<|endoftext|>" }
+        }
+        var added: [AddedToken] = []
+        var nextId = model.vocabularySize
+        func register(_ content: String, special: Bool, id: Int? = nil) {
+            guard !added.contains(where: { $0.content == content }) else { return }
+            let tokenId: Int
+            if let id { tokenId = id } else if let v = vocabulary[content] { tokenId = v } else { tokenId = nextId; nextId += 1 }
+            added.append(AddedToken(content: content, id: tokenId, special: special))
+        }
+        if let extra = try optionalJSONObject(dir.appendingPathComponent("added_tokens.json")) {
+            for (content, id) in extra.sorted(by: { "\($0.value)" < "\($1.value)" }) {
+                register(content, special: false, id: (id as? NSNumber)?.intValue)
+            }
+        }
+        added += addedTokensDecoder(config).filter { t in !added.contains { $0.content == t.content } }
+        for s in [specials.bos, specials.eos, specials.unk, specials.pad].compactMap({ $0 }) {
+            register(s, special: true)
+        }
+        if let additional = config?["additional_special_tokens"] as? [Any] {
+            for t in additional { if let s = tokenContent(t) { register(s, special: true) } }
+        }
+        let tok = Tokenizer(model: model, addedTokens: added, specialTokens: specials)
+        let prefix = addBOS ? [tok.bosId].compactMap { $0 } : []
+        let suffix = addEOS ? [tok.eosId].compactMap { $0 } : []
+        let addPrefixSpace = (config?["add_prefix_space"] as? Bool) ?? false
+        return Tokenizer(model: model, addedTokens: added, specialTokens: specials,
+                         prefixIds: prefix, suffixIds: suffix, addPrefixSpace: addPrefixSpace)
+    }
+
+    /// `tokenizer.json`: model, added tokens, pre-tokenizer and post-processor.
+    private static func loadTokenizerJSON(_ url: URL, specials: Tokenizer.SpecialTokens, config: [String: Any]?,
+                                          addBOS: Bool, addEOS: Bool) throws -> Tokenizer {
+        guard let root = try optionalJSONObject(url) else { throw TokenizerError.missingFile(url.path) }
+        let path = url.path
+        guard let model = root["model"] as? [String: Any] else {
+            throw TokenizerError.malformed(path, "no \"model\" object")
+        }
+        let type = (model["type"] as? String) ?? "BPE"
+        guard type == "BPE" else {
+            throw TokenizerError.unsupported("\(path): model type \(type); only byte-level BPE is implemented")
+        }
+        guard let vocabObject = model["vocab"] as? [String: Any] else {
+            throw TokenizerError.malformed(path, "model.vocab is not an object of token → id")
+        }
+        var vocabulary: [String: Int] = [:]
+        vocabulary.reserveCapacity(vocabObject.count)
+        for (token, value) in vocabObject {
+            guard let n = value as? NSNumber else {
+                throw TokenizerError.malformed(path, "model.vocab[\(quoted(token))] is not an integer id")
+            }
+            vocabulary[token] = n.intValue
+        }
+        var pairs: [(String, String)] = []
+        let mergeList = (model["merges"] as? [Any]) ?? []
+        pairs.reserveCapacity(mergeList.count)
+        for (i, m) in mergeList.enumerated() {
+            if let s = m as? String {
+                let parts = s.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw TokenizerError.malformed(path, "model.merges[\(i)] = \(quoted(s)) is not two tokens separated by one space")
+                }
+                pairs.append((String(parts[0]), String(parts[1])))
+            } else if let a = m as? [String], a.count == 2 {
+                pairs.append((a[0], a[1]))
+            } else {
+                throw TokenizerError.malformed(path, "model.merges[\(i)] is neither \"a b\" nor [\"a\", \"b\"]")
+            }
+        }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let v = model[key] as? String, !v.isEmpty {
+                throw TokenizerError.unsupported("\(path): model.\(key) = \(quoted(v)) (not a byte-level BPE)")
+            }
+        }
+        let bpe = try ByteLevelBPE(vocabulary: vocabulary, merges: pairs, mergeOrigin: { "\(path): model.merges[\($0)]" })
+        if let unk = model["unk_token"] as? String, let id = vocabulary[unk] { bpe.unknownId = id }
+
+        var added: [AddedToken] = []
+        for (i, any) in ((root["added_tokens"] as? [Any]) ?? []).enumerated() {
+            guard let t = any as? [String: Any], let content = t["content"] as? String,
+                  let id = (t["id"] as? NSNumber)?.intValue else {
+                throw TokenizerError.malformed(path, "added_tokens[\(i)] needs \"id\" and \"content\"")
+            }
+            added.append(AddedToken(content: content, id: id, special: (t["special"] as? Bool) ?? false,
+                                    lstrip: (t["lstrip"] as? Bool) ?? false, rstrip: (t["rstrip"] as? Bool) ?? false,
+                                    singleWord: (t["single_word"] as? Bool) ?? false))
+        }
+        let addPrefixSpace = try byteLevelPrefixSpace(root["pre_tokenizer"], path: path)
+        var tok = Tokenizer(model: bpe, addedTokens: added, specialTokens: specials, addPrefixSpace: addPrefixSpace)
+        var prefix: [Int] = [], suffix: [Int] = []
+        if let (p, s) = templateSingle(root["post_processor"], tokenizer: tok) {
+            prefix = p; suffix = s
+        } else {
+            if addBOS, let id = tok.bosId { prefix = [id] }
+            if addEOS, let id = tok.eosId { suffix = [id] }
+        }
+        tok = Tokenizer(model: bpe, addedTokens: added, specialTokens: specials, prefixIds: prefix,
+                        suffixIds: suffix, addPrefixSpace: addPrefixSpace)
+        return tok
+    }
+
+    /// Finds the ByteLevel pre-tokenizer (alone or inside a Sequence) and returns its
+    /// `add_prefix_space`; anything else is refused rather than silently tokenized differently.
+    private static func byteLevelPrefixSpace(_ any: Any?, path: String) throws -> Bool {
+        guard let pre = any as? [String: Any] else {
+            throw TokenizerError.unsupported("\(path): no pre_tokenizer; expected ByteLevel")
+        }
+        let type = pre["type"] as? String ?? ""
+        if type == "ByteLevel" {
+            if let useRegex = pre["use_regex"] as? Bool, !useRegex {
+                throw TokenizerError.unsupported("\(path): ByteLevel pre-tokenizer with use_regex false")
+            }
+            return (pre["add_prefix_space"] as? Bool) ?? false
+        }
+        if type == "Sequence", let list = pre["pretokenizers"] as? [Any], list.count == 1 {
+            return try byteLevelPrefixSpace(list[0], path: path)
+        }
+        throw TokenizerError.unsupported("\(path): pre_tokenizer \(type); only GPT-2's ByteLevel is implemented")
+    }
+
+    /// The special ids a TemplateProcessing (or RobertaProcessing) puts around a single sequence.
+    private static func templateSingle(_ any: Any?, tokenizer: Tokenizer) -> ([Int], [Int])? {
+        guard let post = any as? [String: Any], let type = post["type"] as? String else { return nil }
+        switch type {
+        case "TemplateProcessing":
+            guard let single = post["single"] as? [Any] else { return nil }
+            var prefix: [Int] = [], suffix: [Int] = []
+            var seenSequence = false
+            for item in single {
+                guard let dict = item as? [String: Any] else { continue }
+                if dict["Sequence"] != nil { seenSequence = true; continue }
+                guard let sp = dict["SpecialToken"] as? [String: Any], let name = sp["id"] as? String else { continue }
+                var ids: [Int] = []
+                if let table = post["special_tokens"] as? [String: Any], let entry = table[name] as? [String: Any],
+                   let list = entry["ids"] as? [NSNumber] {
+                    ids = list.map(\.intValue)
+                } else if let id = tokenizer.id(for: name) {
+                    ids = [id]
+                }
+                if seenSequence { suffix += ids } else { prefix += ids }
+            }
+            return (prefix, suffix)
+        case "RobertaProcessing", "BertProcessing":
+            let cls = (post["cls"] as? [Any])?.last as? NSNumber
+            let sep = (post["sep"] as? [Any])?.last as? NSNumber
+            return ([cls].compactMap { $0?.intValue }, [sep].compactMap { $0?.intValue })
+        case "Sequence":
+            for p in (post["processors"] as? [Any]) ?? [] {
+                if let r = templateSingle(p, tokenizer: tokenizer) { return r }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// `tokenizer_config.json`'s `added_tokens_decoder`: `{"0": {"content": "<s>", "special": true, …}}`.
+    private static func addedTokensDecoder(_ config: [String: Any]?) -> [AddedToken] {
+        guard let table = config?["added_tokens_decoder"] as? [String: Any] else { return [] }
+        return table.compactMap { key, value -> AddedToken? in
+            guard let id = Int(key), let t = value as? [String: Any], let content = t["content"] as? String else { return nil }
+            return AddedToken(content: content, id: id, special: (t["special"] as? Bool) ?? false,
+                              lstrip: (t["lstrip"] as? Bool) ?? false, rstrip: (t["rstrip"] as? Bool) ?? false,
+                              singleWord: (t["single_word"] as? Bool) ?? false)
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// A special token given as a string or as `{"content": …, "__type": "AddedToken"}`.
+    private static func tokenContent(_ any: Any?) -> String? {
+        if let s = any as? String { return s }
+        if let d = any as? [String: Any] { return d["content"] as? String }
+        return nil
+    }
+
+    // MARK: Files
+
+    /// `vocab.json`: one JSON object of token → id.
+    public static func readVocabulary(_ url: URL) throws -> [String: Int] {
+        let data = try readFile(url)
+        guard let object = try parseJSON(data, path: url.path) as? [String: Any] else {
+            throw TokenizerError.malformed(url.path, "expected one JSON object mapping tokens to ids")
+        }
+        var vocabulary: [String: Int] = [:]
+        vocabulary.reserveCapacity(object.count)
+        for (token, value) in object {
+            guard let n = value as? NSNumber, n.doubleValue == Double(n.intValue), n.intValue >= 0 else {
+                throw TokenizerError.malformed(lineOf(key: token, in: data, path: url.path),
+                                               "the id of \(quoted(token)) is not a non-negative integer")
+            }
+            vocabulary[token] = n.intValue
+        }
+        return vocabulary
+    }
+
+    /// `merges.txt`: an optional `#version` line, then one `left right` pair per line in rank
+    /// order. Returns the pairs and the 1-based line of each.
+    public static func readMerges(_ url: URL) throws -> (pairs: [(String, String)], lines: [Int]) {
+        let data = try readFile(url)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError.malformed(url.path, "not UTF-8 text")
+        }
+        var pairs: [(String, String)] = []
+        var lines: [Int] = []
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = line
+            if line.last == "\r" { line = line.dropLast() }
+            if line.isEmpty || (lineNumber == 1 && line.hasPrefix("#version")) { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError.malformed("\(url.path):\(lineNumber)",
+                                               "expected two tokens separated by one space, found \(quoted(String(line)))")
+            }
+            pairs.append((String(parts[0]), String(parts[1])))
+            lines.append(lineNumber)
+        }
+        return (pairs, lines)
+    }
+
+    private static func readFile(_ url: URL) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TokenizerError.missingFile("\(url.path) cannot be read")
+        }
+        return data
+    }
+
+    private static func optionalJSONObject(_ url: URL) throws -> [String: Any]? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let object = try parseJSON(try readFile(url), path: url.path) as? [String: Any] else {
+            throw TokenizerError.malformed(url.path, "expected a JSON object")
+        }
+        return object
+    }
+
+    /// JSONSerialization with its "around character N" turned into "path:line:column".
+    private static func parseJSON(_ data: Data, path: String) throws -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+            var location = path
+            if let r = detail.range(of: #"character (\d+)"#, options: .regularExpression),
+               let offset = Int(detail[r].dropFirst("character ".count)) {
+                var line = 1, column = 1
+                for b in data.prefix(offset) {
+                    if b == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+                }
+                location = "\(path):\(line):\(column)"
+            }
+            throw TokenizerError.malformed(location, "invalid JSON (\(detail))")
+        }
+    }
+
+    /// "path:line" of the first line holding `"key"` (for errors about a value).
+    private static func lineOf(key: String, in data: Data, path: String) -> String {
+        let needle = Array(("\"" + key + "\"").utf8)
+        let bytes = [UInt8](data)
+        var line = 1
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == UInt8(ascii: "\n") { line += 1 }
+            if bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle { return "\(path):\(line)" }
+            i += 1
+        }
+        return path
+    }
+
+    private static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
