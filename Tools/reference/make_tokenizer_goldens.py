@@ -62,6 +62,34 @@ EDGE_CASES = [
 ]
 
 
+def fuzz_cases(count, seed=1234):
+    """Random strings over the characters the pre-tokenizer must classify: letters of many scripts
+    (Lu/Ll/Lt/Lm/Lo), numbers (Nd/Nl/No), combining marks, every kind of Unicode space, controls,
+    punctuation, symbols, emoji (with ZWJ and variation selectors) and apostrophe contractions."""
+    import random
+    rng = random.Random(seed)
+    pools = [
+        "abcxyzABCXYZéüßøÆĳǅǈᾈ", "αβγΩжЖщЯאבגدشه", "你好世界中文日本語カタカナひらがな한국어", "ʰʲˠ々ー",
+        "0123456789٣٤۵०१๒", "ⅠⅫↂ½¼²³①⑳", "\u0301\u0308\u0327\u20dd\u0903", " ", " ", " ", "\t\n\r\x0b\x0c",
+        "\u00a0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000\u0085", "\x00\x01\x1c\x1f\x7f\u200b\u200d\ufeff",
+        ".,;:!?\"'()[]{}<>-_/\\@#%&*", "$€£¥+=^`|~©®°±×÷", "😀👋🏽👨‍👩‍👧🇫🇷❤️✨🀄", "\U0001d400\U0001d7d8\U00020000\U0010fffd",
+        "'", "'s", "'re", "'ll", "'d", "'m", "'t", "'ve",
+    ]
+    out = []
+    for _ in range(count):
+        n = rng.randint(1, 24)
+        out.append("".join(rng.choice(rng.choice(pools)) for _ in range(n)))
+    return out
+
+
+def chinese_texts(path, count):
+    import re
+    if path is None:
+        return []
+    text = re.sub(r"\x1b\[[0-9;]*m", "", Path(path).read_text(encoding="utf-8"))
+    return [p for p in text.split("\n%\n") if p.strip()][:count]
+
+
 def write_opt_layout(gpt2_vocab, merges_path, folder):
     folder.mkdir(parents=True, exist_ok=True)
     tokens = sorted(gpt2_vocab, key=gpt2_vocab.get)
@@ -131,6 +159,8 @@ def main():
     ap.add_argument("--llama")
     ap.add_argument("--prose", required=True)
     ap.add_argument("--sentences", type=int, default=400)
+    ap.add_argument("--chinese", help="Debian fortunes-zh tang300 (Chinese poems), optional")
+    ap.add_argument("--fuzz", type=int, default=400, help="number of random Unicode strings")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     out = Path(args.out)
@@ -152,7 +182,8 @@ def main():
 
         llama = llama_cases(args.llama)
         prose = prose_sentences(args.prose, args.sentences)
-        groups = {"llama": [c["text"] for c in llama], "prose": prose, "edge": EDGE_CASES}
+        groups = {"llama": [c["text"] for c in llama], "prose": prose, "edge": EDGE_CASES,
+                  "chinese": chinese_texts(args.chinese, 100), "fuzz": fuzz_cases(args.fuzz)}
         cases = []
         for group, texts in groups.items():
             for i, text in enumerate(texts):
