@@ -24,18 +24,23 @@ public final class Tokenizer {
     public let suffixIds: [Int]
     /// HF ByteLevel's `add_prefix_space`: a space is put in front of text that lacks one.
     public let addPrefixSpace: Bool
+    /// `tokenizer_config.json`'s `clean_up_tokenization_spaces`, the default of `decode`'s option
+    /// (false unless the folder says otherwise, as in `transformers` 4.45+).
+    public let cleanUpTokenizationSpaces: Bool
 
     private let matcher: AddedTokenMatcher
     private let addedById: [Int: AddedToken]
 
     public init(model: ByteLevelBPE, addedTokens: [AddedToken] = [], specialTokens: SpecialTokens = .init(),
-                prefixIds: [Int] = [], suffixIds: [Int] = [], addPrefixSpace: Bool = false) {
+                prefixIds: [Int] = [], suffixIds: [Int] = [], addPrefixSpace: Bool = false,
+                cleanUpTokenizationSpaces: Bool = false) {
         self.model = model
         self.addedTokens = addedTokens
         self.specialTokens = specialTokens
         self.prefixIds = prefixIds
         self.suffixIds = suffixIds
         self.addPrefixSpace = addPrefixSpace
+        self.cleanUpTokenizationSpaces = cleanUpTokenizationSpaces
         self.matcher = AddedTokenMatcher(addedTokens)
         var byId: [Int: AddedToken] = [:]
         for t in addedTokens { byId[t.id] = t }
@@ -132,7 +137,9 @@ public final class Tokenizer {
 
     /// The text of `ids`. Bytes that do not form valid UTF-8 become U+FFFD, one per maximal
     /// invalid subsequence (Python's `errors="replace"`); unknown ids are ignored.
-    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+    /// `cleanUpTokenizationSpaces` (default: the folder's setting) removes the space `transformers`
+    /// removes before `. ? ! ,` and English contractions.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false, cleanUpTokenizationSpaces: Bool? = nil) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ids.count * 4)
         for id in ids {
@@ -146,7 +153,18 @@ public final class Tokenizer {
                 }
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        let text = String(decoding: bytes, as: UTF8.self)
+        return (cleanUpTokenizationSpaces ?? self.cleanUpTokenizationSpaces) ? Tokenizer.cleanUp(text) : text
+    }
+
+    /// `transformers`' `clean_up_tokenization`, replacement for replacement.
+    public static func cleanUp(_ text: String) -> String {
+        var t = text
+        for (from, to) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                           (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")] {
+            t = t.replacingOccurrences(of: from, with: to)
+        }
+        return t
     }
 }
 

@@ -28,11 +28,12 @@ extension Tokenizer {
         }
         let addBOS = (config?["add_bos_token"] as? Bool) ?? false
         let addEOS = (config?["add_eos_token"] as? Bool) ?? false
+        let cleanUp = (config?["clean_up_tokenization_spaces"] as? Bool) ?? false
 
         let tokenizerJSON = dir.appendingPathComponent("tokenizer.json")
         if FileManager.default.fileExists(atPath: tokenizerJSON.path) {
             return try loadTokenizerJSON(tokenizerJSON, specials: specials, config: config,
-                                         addBOS: addBOS, addEOS: addEOS)
+                                         addBOS: addBOS, addEOS: addEOS, cleanUp: cleanUp)
         }
 
         let vocabURL = dir.appendingPathComponent("vocab.json")
@@ -76,12 +77,13 @@ extension Tokenizer {
         let suffix = addEOS ? [tok.eosId].compactMap { $0 } : []
         let addPrefixSpace = (config?["add_prefix_space"] as? Bool) ?? false
         return Tokenizer(model: model, addedTokens: added, specialTokens: specials,
-                         prefixIds: prefix, suffixIds: suffix, addPrefixSpace: addPrefixSpace)
+                         prefixIds: prefix, suffixIds: suffix, addPrefixSpace: addPrefixSpace,
+                         cleanUpTokenizationSpaces: cleanUp)
     }
 
     /// `tokenizer.json`: model, added tokens, pre-tokenizer and post-processor.
     private static func loadTokenizerJSON(_ url: URL, specials: Tokenizer.SpecialTokens, config: [String: Any]?,
-                                          addBOS: Bool, addEOS: Bool) throws -> Tokenizer {
+                                          addBOS: Bool, addEOS: Bool, cleanUp: Bool) throws -> Tokenizer {
         guard let root = try optionalJSONObject(url) else { throw TokenizerError.missingFile(url.path) }
         let path = url.path
         guard let model = root["model"] as? [String: Any] else {
@@ -146,7 +148,7 @@ extension Tokenizer {
             if addEOS, let id = tok.eosId { suffix = [id] }
         }
         tok = Tokenizer(model: bpe, addedTokens: added, specialTokens: specials, prefixIds: prefix,
-                        suffixIds: suffix, addPrefixSpace: addPrefixSpace)
+                        suffixIds: suffix, addPrefixSpace: addPrefixSpace, cleanUpTokenizationSpaces: cleanUp)
         return tok
     }
 

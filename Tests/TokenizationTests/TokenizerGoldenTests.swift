@@ -53,6 +53,7 @@ final class TokenizerGoldenTests: XCTestCase {
             let ids = (c["ids"] as! [Any]).ints
             XCTAssertEqual(Fixtures.gpt2.decode(ids), c["gpt2"] as? String, "\(ids)")
             XCTAssertEqual(Fixtures.gpt2.decode(ids, skipSpecialTokens: true), c["gpt2_skip"] as? String, "\(ids)")
+            XCTAssertEqual(Fixtures.gpt2.decode(ids, cleanUpTokenizationSpaces: true), c["gpt2_clean"] as? String, "\(ids)")
         }
         for c in goldens["opt_decode"] as! [[String: Any]] {
             let ids = (c["ids"] as! [Any]).ints

@@ -198,8 +198,12 @@ def main():
         # Decoding, including byte sequences that are not valid UTF-8 on their own.
         decode_cases = []
         for ids in [[], [50256], [9364, 99], [99, 9364], [447], [447, 239], [20015, 254, 162], [171, 123, 121, 50256, 31373],
-                    gpt2.encode("héllo wörld 你好 👋"), gpt2.encode("héllo wörld 你好 👋")[1:-1]]:
-            decode_cases.append({"ids": ids, "gpt2": gpt2.decode(ids), "gpt2_skip": gpt2.decode(ids, skip_special_tokens=True)})
+                    gpt2.encode("héllo wörld 你好 👋"), gpt2.encode("héllo wörld 你好 👋")[1:-1],
+                    gpt2.encode("Hello , world . It 's fine ! Is n't it ? I 'm sure ' quoted ' we 've they 're")]:
+            decode_cases.append({"ids": ids, "gpt2": gpt2.decode(ids), "gpt2_skip": gpt2.decode(ids, skip_special_tokens=True),
+                                 # transformers 5 ignores clean_up_tokenization_spaces for BPE tokenizers; 4.x (what the
+                                 # original used) applied this function, so call it directly.
+                                 "gpt2_clean": gpt2.clean_up_tokenization(gpt2.decode(ids))})
         opt_decode = []
         for text in ["Hello world.", "</s>two<pad>", "你好 👋"]:
             ids = opt.encode(text)
