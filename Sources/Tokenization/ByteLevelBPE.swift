@@ -33,13 +33,15 @@ public final class ByteLevelBPE {
         let size = (vocabulary.values.max() ?? -1) + 1
         var idToBytes = [[UInt8]?](repeating: nil, count: size)
         var idToToken = [String?](repeating: nil, count: size)
-        var pieceIndex: [[UInt8]: Int32] = [:]
+        // Pieces are indexed by their vocabulary-file spelling (a bijection with byte strings);
+        // String keys hash much faster than [UInt8] keys.
+        var pieceIndex: [String: Int32] = [:]
         var pieceToId: [Int32] = []
         pieceIndex.reserveCapacity(vocabulary.count + 256)
-        func piece(_ bytes: [UInt8]) -> Int32 {
-            if let p = pieceIndex[bytes] { return p }
+        func piece(_ token: String) -> Int32 {
+            if let p = pieceIndex[token] { return p }
             let p = Int32(pieceToId.count)
-            pieceIndex[bytes] = p
+            pieceIndex[token] = p
             pieceToId.append(-1)
             return p
         }
@@ -48,19 +50,16 @@ public final class ByteLevelBPE {
             idToToken[id] = token
             guard let bytes = ByteUnicodeMap.bytes(of: token) else { continue }
             idToBytes[id] = bytes
-            let p = piece(bytes)
-            // Two spellings of one byte string cannot occur in a byte-level vocabulary; keep the
-            // smaller id so loading is deterministic.
-            if pieceToId[Int(p)] < 0 || pieceToId[Int(p)] > Int32(id) { pieceToId[Int(p)] = Int32(id) }
+            pieceToId[Int(piece(token))] = Int32(id)
         }
         var byteToPiece = [Int32](repeating: 0, count: 256)
-        for b in 0..<256 { byteToPiece[b] = piece([UInt8(b)]) }
+        for b in 0..<256 { byteToPiece[b] = piece(ByteUnicodeMap.text(of: [UInt8(b)])) }
         var table = PairTable(capacity: mergeList.count)
         for (rank, (a, b)) in mergeList.enumerated() {
-            guard let ab = ByteUnicodeMap.bytes(of: a), let bb = ByteUnicodeMap.bytes(of: b) else {
-                throw TokenizerError.malformed(mergeOrigin(rank), "merge \"\(a) \(b)\" is not byte-level text")
+            for side in [a, b] where pieceIndex[side] == nil && ByteUnicodeMap.bytes(of: side) == nil {
+                throw TokenizerError.malformed(mergeOrigin(rank), "merge \"\(a) \(b)\": \"\(side)\" is not byte-level text")
             }
-            let pa = piece(ab), pb = piece(bb), pm = piece(ab + bb)
+            let pa = piece(a), pb = piece(b), pm = piece(a + b)
             table.insertIfAbsent(PairTable.key(pa, pb), UInt64(rank) << 32 | UInt64(UInt32(pm)))
         }
         self.idToBytes = idToBytes

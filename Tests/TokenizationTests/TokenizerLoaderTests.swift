@@ -34,6 +34,8 @@ final class TokenizerLoaderTests: XCTestCase {
     func testMalformedMergesNameTheLine() throws {
         let message = try loadError(["vocab.json": vocab, "merges.txt": "#version: 0.2\na b\nabc\n"])
         XCTAssertTrue(message.contains("merges.txt:3"), message)
+        let notByteLevel = try loadError(["vocab.json": vocab, "merges.txt": "a b\na €\n"])
+        XCTAssertTrue(notByteLevel.contains("merges.txt:2"), notByteLevel)
     }
 
     func testMalformedVocabularyNamesTheLine() throws {
