@@ -15,15 +15,14 @@ public enum PreTokenizer {
     @usableFromInline
     enum CharClass: UInt8 { case letter, number, space, other }
 
-    @usableFromInline
-    static let asciiClass: [CharClass] = (0..<128).map { b -> CharClass in
-        let s = Unicode.Scalar(UInt8(b))
-        if s.properties.isWhitespace { return .space }
-        switch b {
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        case 0x30...0x39: return .number
-        default: return .other
-        }
+    /// ASCII by comparisons rather than a table: a static table costs a `swift_once` check and a
+    /// retain per lookup in the hot loop. Spaces are the ASCII `White_Space` characters.
+    @inline(__always) @usableFromInline
+    static func asciiClass(_ b: UInt8) -> CharClass {
+        if (b | 0x20) &- 0x61 < 26 { return .letter }
+        if b &- 0x30 < 10 { return .number }
+        if b == 0x20 || b &- 0x09 < 5 { return .space }
+        return .other
     }
 
     /// The class of a scalar by its Unicode properties.
@@ -44,7 +43,7 @@ public enum PreTokenizer {
     @inline(__always) @usableFromInline
     static func scalarClass(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
         let b0 = p[i]
-        if b0 < 0x80 { return (asciiClass[Int(b0)], 1) }
+        if b0 < 0x80 { return (asciiClass(b0), 1) }
         var value: UInt32
         let len: Int
         if b0 < 0xE0 {
