@@ -39,9 +39,22 @@ public enum PreTokenizer {
         }
     }
 
+    /// The classes of the Basic Multilingual Plane, computed once: Unicode property lookups are
+    /// slow enough to show in CJK text. Passed down as a pointer so the hot loop does no lazy-global
+    /// check per scalar.
+    @usableFromInline
+    static let bmpClasses: UnsafePointer<CharClass> = {
+        let table = UnsafeMutablePointer<CharClass>.allocate(capacity: 0x10000)
+        for v in 0..<0x10000 {
+            table[v] = Unicode.Scalar(UInt32(v)).map(classify) ?? .other
+        }
+        return UnsafePointer(table)
+    }()
+
     /// Class and byte length of the scalar starting at `i` (the buffer is valid UTF-8).
     @inline(__always) @usableFromInline
-    static func scalarClass(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
+    static func scalarClass(_ p: UnsafeBufferPointer<UInt8>, _ i: Int,
+                            _ bmp: UnsafePointer<CharClass>) -> (CharClass, Int) {
         let b0 = p[i]
         if b0 < 0x80 { return (asciiClass(b0), 1) }
         var value: UInt32
@@ -54,15 +67,17 @@ public enum PreTokenizer {
             value = UInt32(b0 & 0x07); len = 4
         }
         for k in 1..<len { value = (value << 6) | UInt32(p[i + k] & 0x3F) }
+        if value < 0x10000 { return (bmp[Int(value)], len) }
         return (classify(Unicode.Scalar(value) ?? "\u{FFFD}"), len)
     }
 
     /// End of the run of scalars of class `cls` starting at `i`.
     @inline(__always) @usableFromInline
-    static func runEnd(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ cls: CharClass) -> Int {
+    static func runEnd(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ cls: CharClass,
+                       _ bmp: UnsafePointer<CharClass>) -> Int {
         var j = i
         while j < p.count {
-            let (c, len) = scalarClass(p, j)
+            let (c, len) = scalarClass(p, j, bmp)
             if c != cls { break }
             j += len
         }
@@ -87,6 +102,7 @@ public enum PreTokenizer {
     @inlinable
     public static func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
         let n = p.count
+        let bmp = bmpClasses
         var i = 0
         while i < n {
             let b = p[i]
@@ -94,11 +110,11 @@ public enum PreTokenizer {
                 let len = contraction(p, i)
                 if len > 0 { body(i, i + len); i += len; continue }
             }
-            var (cls, len) = scalarClass(p, i)
+            var (cls, len) = scalarClass(p, i, bmp)
             var start = i
             if b == UInt8(ascii: " ") && i + 1 < n {
                 // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: a space joins the next run.
-                let (next, nextLen) = scalarClass(p, i + 1)
+                let (next, nextLen) = scalarClass(p, i + 1, bmp)
                 if next != .space {
                     start = i
                     cls = next
@@ -106,7 +122,7 @@ public enum PreTokenizer {
                 }
             }
             if cls != .space {
-                let end = runEnd(p, start + len, cls)
+                let end = runEnd(p, start + len, cls, bmp)
                 body(start, end)
                 i = end
                 continue
@@ -116,7 +132,7 @@ public enum PreTokenizer {
             var end = i
             var lastLen = 0
             while end < n {
-                let (c, l) = scalarClass(p, end)
+                let (c, l) = scalarClass(p, end, bmp)
                 if c != .space { break }
                 end += l
                 lastLen = l
