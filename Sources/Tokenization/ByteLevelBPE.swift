@@ -70,6 +70,18 @@ public final class ByteLevelBPE {
         self.merges = table
     }
 
+    /// A model sharing this one's tables (copy-on-write arrays, so no real copy) with an empty
+    /// cache of its own: one per thread.
+    public init(copying other: ByteLevelBPE) {
+        idToBytes = other.idToBytes
+        idToToken = other.idToToken
+        tokenToId = other.tokenToId
+        unknownId = other.unknownId
+        pieceToId = other.pieceToId
+        byteToPiece = other.byteToPiece
+        merges = other.merges
+    }
+
     /// Number of ids (one more than the largest id in the vocabulary).
     public var vocabularySize: Int { idToBytes.count }
 

@@ -47,6 +47,13 @@ public final class Tokenizer {
         self.addedById = byId
     }
 
+    /// A tokenizer for another thread: same vocabulary and settings, its own word cache.
+    public func copy() -> Tokenizer {
+        Tokenizer(model: ByteLevelBPE(copying: model), addedTokens: addedTokens, specialTokens: specialTokens,
+                  prefixIds: prefixIds, suffixIds: suffixIds, addPrefixSpace: addPrefixSpace,
+                  cleanUpTokenizationSpaces: cleanUpTokenizationSpaces)
+    }
+
     // MARK: Ids of tokens
 
     /// The id of a token as written in the vocabulary (or an added token's content).

@@ -54,6 +54,17 @@ final class TokenizerLoaderTests: XCTestCase {
         XCTAssertEqual(t.decode([2, 3, 0, 99]), "ab a")
     }
 
+    func testCopiesEncodeInParallel() {
+        let texts = (0..<8).map { "Thread \($0): the quick brown fox jumps over the lazy dog, 你好 \($0 * 37)." }
+        let expected = texts.map { Fixtures.opt.encode($0) }
+        let copies = texts.map { _ in Fixtures.opt.copy() }
+        var results = [[Int]](repeating: [], count: texts.count)
+        results.withUnsafeMutableBufferPointer { out in
+            DispatchQueue.concurrentPerform(iterations: texts.count) { i in out[i] = copies[i].encode(texts[i]) }
+        }
+        XCTAssertEqual(results, expected)
+    }
+
     func testEmptyAndInvalidInput() {
         XCTAssertEqual(Fixtures.gpt2.encode(""), [])
         XCTAssertEqual(Fixtures.opt.encode(""), [2])
