@@ -31,6 +31,9 @@ public final class ByteLevelBPE {
     public init(vocabulary: [String: Int], merges mergeList: [(String, String)],
                 mergeOrigin: (Int) -> String = { "merge \($0)" }) throws {
         let size = (vocabulary.values.max() ?? -1) + 1
+        guard size <= max(1 << 20, vocabulary.count * 4) else {
+            throw TokenizerError.invalidVocabulary("ids go up to \(size - 1) for \(vocabulary.count) tokens; ids must be dense")
+        }
         var idToBytes = [[UInt8]?](repeating: nil, count: size)
         var idToToken = [String?](repeating: nil, count: size)
         // Pieces are indexed by their vocabulary-file spelling (a bijection with byte strings);

@@ -7,6 +7,15 @@ import Foundation
 /// `merges.txt` pair that GPT-2 and OPT ship. Special tokens come from `tokenizer_config.json`
 /// and `special_tokens_map.json`; `add_bos_token`/`add_eos_token` decide what is put around every
 /// text (OPT's `add_bos_token: true` with `bos_token: "</s>"` prepends id 2).
+extension Tokenizer.SpecialTokens {
+    /// GPT2Tokenizer's defaults: `<|endoftext|>` is BOS, EOS and UNK unless the folder says otherwise.
+    mutating func defaultToEndOfText() {
+        if bos == nil { bos = "<|endoftext|>" }
+        if eos == nil { eos = "<|endoftext|>" }
+        if unk == nil { unk = "<|endoftext|>" }
+    }
+}
+
 extension Tokenizer {
     /// Loads the tokenizer in `directory`.
     public static func load(directory: String) throws -> Tokenizer {
@@ -46,12 +55,7 @@ extension Tokenizer {
         let model = try ByteLevelBPE(vocabulary: vocabulary, merges: merges.pairs,
                                      mergeOrigin: { "\(mergesURL.path):\(merges.lines[$0])" })
 
-        // GPT2Tokenizer's defaults when a directory names no special tokens.
-        if vocabulary["<|endoftext|>"] != nil {
-            if specials.bos == nil { specials.bos = "<|endoftext|>" }
-            if specials.eos == nil { specials.eos = "<|endoftext|>" }
-            if specials.unk == nil { specials.unk = "<|endoftext|>" }
-        }
+        if vocabulary["<|endoftext|>"] != nil { specials.defaultToEndOfText() }
         var added: [AddedToken] = []
         var nextId = model.vocabularySize
         func register(_ content: String, special: Bool, id: Int? = nil) {
@@ -61,8 +65,12 @@ extension Tokenizer {
             added.append(AddedToken(content: content, id: tokenId, special: special))
         }
         if let extra = try optionalJSONObject(dir.appendingPathComponent("added_tokens.json")) {
-            for (content, id) in extra.sorted(by: { "\($0.value)" < "\($1.value)" }) {
-                register(content, special: false, id: (id as? NSNumber)?.intValue)
+            for (content, id) in extra {
+                guard let id = (id as? NSNumber)?.intValue else {
+                    throw TokenizerError.malformed(dir.appendingPathComponent("added_tokens.json").path,
+                                                   "the id of \(quoted(content)) is not an integer")
+                }
+                register(content, special: false, id: id)
             }
         }
         added += addedTokensDecoder(config).filter { t in !added.contains { $0.content == t.content } }
@@ -138,7 +146,14 @@ extension Tokenizer {
                                     lstrip: (t["lstrip"] as? Bool) ?? false, rstrip: (t["rstrip"] as? Bool) ?? false,
                                     singleWord: (t["single_word"] as? Bool) ?? false))
         }
+        if let normalizer = root["normalizer"] as? [String: Any] {
+            throw TokenizerError.unsupported("\(path): normalizer \(normalizer["type"] ?? "?"); GPT-2-style byte-level BPE has none")
+        }
         let addPrefixSpace = try byteLevelPrefixSpace(root["pre_tokenizer"], path: path)
+        var specials = specials
+        if vocabulary["<|endoftext|>"] != nil || added.contains(where: { $0.content == "<|endoftext|>" }) {
+            specials.defaultToEndOfText()
+        }
         var tok = Tokenizer(model: bpe, addedTokens: added, specialTokens: specials, addPrefixSpace: addPrefixSpace)
         var prefix: [Int] = [], suffix: [Int] = []
         if let (p, s) = templateSingle(root["post_processor"], tokenizer: tok) {
