@@ -8,7 +8,8 @@
 /// - `.original` keeps the original's behaviour exactly, quirks included: text after the last cut
 ///   is dropped and a lone `"` is a sentence. The released checkpoints were trained on this.
 /// - `.default` keeps trailing text as a last sentence and does not cut at `.`, `,` or `:` between
-///   two digits (`3.14`, `10,000`, `12:30`).
+///   two digits (`3.14`, `10,000`, `12:30`). Without a sentence limit it loses nothing: the
+///   sentences joined are the text.
 public struct SentenceSplitter: Sendable {
     public enum Mode: String, CaseIterable, Sendable {
         case original
@@ -64,7 +65,14 @@ public struct SentenceSplitter: Sendable {
             last = p
         }
         if mode == .default && last < n && sentences.count < limit {
-            sentences.append(Self.string(s[last..<n]))
+            let tail = Self.string(s[last..<n])
+            // Whitespace the cut rule did not absorb (a tab, say) joins the sentence before it
+            // instead of becoming a sentence of its own.
+            if !sentences.isEmpty && s[last..<n].allSatisfy(\.properties.isWhitespace) {
+                sentences[sentences.count - 1] += tail
+            } else {
+                sentences.append(tail)
+            }
         }
         return sentences
     }

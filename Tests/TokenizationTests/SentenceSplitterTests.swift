@@ -40,7 +40,16 @@ final class SentenceSplitterTests: XCTestCase {
         XCTAssertEqual(s.split("他说：“好的。”然后走了"), ["他说：", "“好的。”", "然后走了"])
         XCTAssertEqual(s.split(""), [])
         XCTAssertEqual(s.split("   "), ["   "])
+        XCTAssertEqual(s.split("Hello.\t"), ["Hello.\t"])
+        XCTAssertEqual(s.split("Hello. \tWorld"), ["Hello. ", "\tWorld"])
         XCTAssertEqual(SentenceSplitter(maxSentences: 1).split("a. b"), ["a. "])
+    }
+
+    func testDefaultModeLosesNothing() throws {
+        let cases = try Fixtures.json("split-goldens.json") as! [[String: Any]]
+        for text in cases.map({ $0["text"] as! String }) {
+            XCTAssertEqual(SentenceSplitter().split(text).joined(), text)
+        }
     }
 
     func testDefaultEqualsOriginalWhenTextEndsWithACut() {
