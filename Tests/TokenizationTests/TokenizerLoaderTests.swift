@@ -45,6 +45,18 @@ final class TokenizerLoaderTests: XCTestCase {
         XCTAssertTrue(typeError.contains("vocab.json:3"), typeError)
     }
 
+    func testTokenizerJSONProblemsAreNamed() throws {
+        let model = #""model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}"#
+        let normalizer = try loadError(["tokenizer.json": "{\(model), \"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}"])
+        XCTAssertTrue(normalizer.contains("tokenizer.json") && normalizer.contains("NFC"), normalizer)
+        let wordPiece = try loadError(["tokenizer.json": #"{"model": {"type": "WordPiece", "vocab": {}}}"#])
+        XCTAssertTrue(wordPiece.contains("WordPiece"), wordPiece)
+        let badMerge = try loadError(["tokenizer.json": #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c"]}, "pre_tokenizer": {"type": "ByteLevel"}}"#])
+        XCTAssertTrue(badMerge.contains("model.merges[0]"), badMerge)
+        let syntax = try loadError(["tokenizer.json": "{\n\"model\": {\n\"type\": \"BPE\",,\n}}"])
+        XCTAssertTrue(syntax.contains("tokenizer.json:3"), syntax)
+    }
+
     func testTinyVocabularyWorks() throws {
         let dir = try directory(["vocab.json": vocab, "merges.txt": "#version: 0.2\na b\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
