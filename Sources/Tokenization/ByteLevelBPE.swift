@@ -101,12 +101,17 @@ public final class ByteLevelBPE {
         cache.insert(p, start, end, hash: hash, ids: out[first...])
     }
 
+    /// Words longer than this (in bytes) are merged with a heap instead of the quadratic scan.
+    var longWordThreshold = 256
+
     /// The merge loop: keep the rank of every adjacent pair, merge the smallest, update its two
-    /// neighbours' ranks. O(n²) in the word length, O(n) merge lookups.
+    /// neighbours' ranks. O(n²) in the word length but fastest for real words; long runs (DNA,
+    /// base64, minified code) go through `mergeLongWord` instead.
     private func bpe(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Int32]) {
         symbols.removeAll(keepingCapacity: true)
         ranks.removeAll(keepingCapacity: true)
         for i in start..<end { symbols.append(byteToPiece[Int(p[i])]) }
+        if symbols.count > longWordThreshold { mergeLongWord() }
         let none = UInt64.max
         @inline(__always) func pairValue(_ a: Int32, _ b: Int32) -> UInt64 {
             merges.lookup(PairTable.key(a, b)) ?? none
@@ -134,6 +139,75 @@ public final class ByteLevelBPE {
         }
     }
 
+    /// The same merges in O(n log n), as HF `tokenizers` does it: a min-heap of candidate pairs
+    /// keyed by (rank, position) over a linked list of symbols. A popped pair is stale if either
+    /// side has changed since it was pushed; the rank identifies the pair, so re-checking it
+    /// suffices. Ties go to the leftmost pair, exactly as in the scan.
+    private func mergeLongWord() {
+        let n = symbols.count
+        var next = [Int](1...n), prev = [Int](-1..<(n - 1))
+        next[n - 1] = -1
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MinHeap()
+        @inline(__always) func push(_ i: Int) {
+            let j = next[i]
+            guard j >= 0, let v = merges.lookup(PairTable.key(symbols[i], symbols[j])) else { return }
+            heap.push((v >> 32) << 32 | UInt64(i))
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while let top = heap.pop() {
+            let rank = top >> 32, i = Int(top & 0xFFFF_FFFF)
+            let j = next[i]
+            guard alive[i], j >= 0, let v = merges.lookup(PairTable.key(symbols[i], symbols[j])),
+                  v >> 32 == rank else { continue }
+            symbols[i] = Int32(truncatingIfNeeded: v & 0xFFFF_FFFF)
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] >= 0 { prev[next[j]] = i }
+            if prev[i] >= 0 { push(prev[i]) }
+            push(i)
+        }
+        var merged: [Int32] = []
+        var i = 0
+        while i >= 0 { merged.append(symbols[i]); i = next[i] }
+        symbols = merged
+    }
+
     /// Forgets cached words (for benchmarks that want a cold start).
     public func clearCache() { cache.clear() }
+}
+
+/// A binary min-heap of packed (rank, position) keys for `mergeLongWord`.
+struct MinHeap {
+    private var a: [UInt64] = []
+
+    mutating func push(_ x: UInt64) {
+        a.append(x)
+        var i = a.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if a[parent] <= a[i] { break }
+            a.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let top = a.first else { return nil }
+        let last = a.removeLast()
+        if !a.isEmpty {
+            a[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < a.count && a[l] < a[m] { m = l }
+                if r < a.count && a[r] < a[m] { m = r }
+                if m == i { break }
+                a.swapAt(m, i)
+                i = m
+            }
+        }
+        return top
+    }
 }

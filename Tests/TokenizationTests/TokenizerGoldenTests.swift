@@ -30,6 +30,16 @@ final class TokenizerGoldenTests: XCTestCase {
     func testOPTLayoutMatchesHF() { check("opt", Fixtures.opt) }
     func testTokenizerJSONMatchesHF() { check("tiny", Fixtures.tiny) }
 
+    /// The heap merge (used for long words) gives the scan's result on every golden text.
+    func testHeapMergeEqualsScanMerge() {
+        let heap = Fixtures.gpt2.copy()
+        heap.model.longWordThreshold = 1
+        for c in goldens["cases"] as! [[String: Any]] {
+            let text = c["text"] as! String
+            XCTAssertEqual(heap.encode(text), (c["gpt2"] as! [Any]).ints, text.debugDescription)
+        }
+    }
+
     func testLlamaCppExpectedIds() {
         let cases = (goldens["cases"] as! [[String: Any]]).filter { $0["group"] as? String == "llama" }
         XCTAssertEqual(cases.count, 46)

@@ -82,6 +82,19 @@ def fuzz_cases(count, seed=1234):
     return out
 
 
+def long_words(seed=99):
+    """Single pre-tokens far longer than words (taking the O(n log n) merge path): DNA-like and
+    random letter runs, digits, punctuation runs, a repeated syllable."""
+    import random
+    rng = random.Random(seed)
+    return ["".join(rng.choice("ACGT") for _ in range(3000)),
+            "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(2000)),
+            " " + "".join(rng.choice("etaoinshrdlu") for _ in range(1500)),
+            "".join(rng.choice("0123456789") for _ in range(1000)),
+            "".join(rng.choice("!@#$%^&*()-=+[]{};:,.<>/?") for _ in range(800)),
+            "la" * 700, "a" * 1000, "你好世界" * 200, "é" * 300]
+
+
 def chinese_texts(path, count):
     import re
     if path is None:
@@ -183,7 +196,8 @@ def main():
         llama = llama_cases(args.llama)
         prose = prose_sentences(args.prose, args.sentences)
         groups = {"llama": [c["text"] for c in llama], "prose": prose, "edge": EDGE_CASES,
-                  "chinese": chinese_texts(args.chinese, 100), "fuzz": fuzz_cases(args.fuzz)}
+                  "chinese": chinese_texts(args.chinese, 100), "fuzz": fuzz_cases(args.fuzz),
+                  "long": long_words()}
         cases = []
         for group, texts in groups.items():
             for i, text in enumerate(texts):
