@@ -98,7 +98,8 @@ public final class ByteLevelBPE {
         if cache.lookup(p, start, end, hash: hash, into: &out) { return }
         let first = out.count
         bpe(p, start, end, into: &out)
-        cache.insert(p, start, end, hash: hash, ids: out[first...])
+        // Long words rarely repeat; caching them would only fill the arena.
+        if end - start <= longWordThreshold { cache.insert(p, start, end, hash: hash, ids: out[first...]) }
     }
 
     /// Words longer than this (in bytes) are merged with a heap instead of the quadratic scan.

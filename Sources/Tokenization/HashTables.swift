@@ -67,7 +67,8 @@ struct PairTable {
 }
 
 /// Remembers the token ids of words already encoded. Keys and values live in two flat arenas;
-/// the table is simply cleared when it reaches `maxEntries`, which bounds memory on huge corpora.
+/// the table is simply cleared when it reaches `maxEntries` or 64 MB of keys, which bounds memory
+/// on huge corpora.
 struct WordCache {
     private struct Entry {
         var hash: UInt64
@@ -128,7 +129,7 @@ struct WordCache {
 
     mutating func insert(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, hash: UInt64,
                          ids: ArraySlice<Int32>) {
-        if entries.count >= maxEntries || keyArena.count > Int(Int32.max) / 2 {
+        if entries.count >= maxEntries || keyArena.count > 64 << 20 {
             clear()
         }
         let mask = slots.count - 1
