@@ -114,7 +114,8 @@ public final class Tokenizer {
 
     /// Encodes many texts for a model batch: truncation to `maxLength` (special tokens included,
     /// text tokens dropped from the end, as HF's `truncation=True`), right padding with the pad id
-    /// and an attention mask of 1 for real tokens and 0 for padding.
+    /// and an attention mask of 1 for real tokens and 0 for padding. A tokenizer without a pad token
+    /// (GPT-2) pads with id 0, where HF refuses; the mask is what matters.
     public func encodeBatch(_ texts: [String], padding: Padding = .longest, maxLength: Int? = nil,
                             addSpecialTokens: Bool = true) -> BatchEncoding {
         let specials = addSpecialTokens ? prefixIds.count + suffixIds.count : 0
