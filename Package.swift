@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "SentenceModels", targets: ["SentenceModels"]),
         .library(name: "ModelIO", targets: ["ModelIO"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,11 +34,14 @@ let package = Package(
         // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.
         // Depends on no tensor engine: it hands out raw `TensorData`.
         .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // GPT-2 byte-level BPE (HF formats) and the sentence splitter; no tensor dependency.
+        .target(name: "Tokenization"),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
                 "TensorCore",
                 "ModelIO",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +49,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -8,6 +8,8 @@ struct SentenceVAECommand: ParsableCommand {
         abstract: "SentenceVAE and sentence-level LLMs (arXiv 2408.00655) in Swift.",
         subcommands: [
             BenchCommand.self,
+            TokenizeCommand.self,
+            SplitCommand.self,
             InspectCommand.self,
             ConfigCommand.self,
         ]
