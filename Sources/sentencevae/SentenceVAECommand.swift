@@ -12,6 +12,9 @@ struct SentenceVAECommand: ParsableCommand {
             SplitCommand.self,
             InspectCommand.self,
             ConfigCommand.self,
+            SVAECommand.self,
+            LLMCommand.self,
+            SLLMCommand.self,
         ]
     )
 }

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import ModelIO
+import SentenceModels
+import TensorCore
+import Tokenization
+
+/// `sentencevae llm`: the token-level OPT baseline, token by token with a KV cache.
+struct LLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "llm",
+        abstract: "Generate with an OPT model token by token (the token-level baseline).",
+        discussion: """
+            DIR is a Hugging Face OPT directory (config.json; model.safetensors, pytorch_model.bin or a \
+            sharded index; vocab.json + merges.txt or tokenizer.json), e.g. a facebook/opt-125m download. \
+            Generation stops at EOS (kept in output_ids) or after --max-new-tokens.
+            """
+    )
+
+    @Option(help: "The HF OPT model directory.")
+    var model: String
+
+    @Option(help: "The prompt.")
+    var input: String
+
+    @Option(name: .customLong("max-new-tokens"), help: "Most tokens to generate.")
+    var maxNewTokens: Int = 64
+
+    @Flag(help: "Print one JSON object: {\"input_ids\", \"output_ids\", \"text\"}.")
+    var json = false
+
+    @OptionGroup var generation: GenerationOptions
+
+    func validate() throws {
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
+    }
+
+    func run() throws {
+        generation.applyThreads()
+        let directory: HFModelDirectory
+        do { directory = try HFModelDirectory(path: model) } catch { throw ValidationFailure("\(error)") }
+        let hf = try ModelAssets.referenceConfig(model)
+        let tokenizer = try ModelAssets.tokenizer(model)
+        let opt = try OPTModel(config: OPTConfiguration(hf))
+        do { try opt.load(stateDict: directory.optStateDict()) } catch { throw ValidationFailure("\(model): \(error)") }
+
+        guard !input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationFailure("the prompt is empty: pass some text with --input")
+        }
+        var ids = tokenizer.encode(input)
+        let limit = min(hf.maxPositionEmbeddings, generation.maxLength.map { ids.count + $0 } ?? Int.max)
+        if ids.count >= hf.maxPositionEmbeddings {
+            warn("warning: the prompt has \(ids.count) tokens; truncated to \(hf.maxPositionEmbeddings - 1) (max_position_embeddings) to leave room to generate")
+            ids = Array(ids.suffix(hf.maxPositionEmbeddings - 1))
+        }
+        let budget = min(maxNewTokens, limit - ids.count)
+        let generator = OPTGenerator(model: opt, capacity: ids.count + budget)
+        let sampler = try Sampler(options: generation.sampling, vocabulary: hf.vocabSize)
+
+        var stats = GenerationStats()
+        var stream = TextStream(tokenizer: tokenizer)
+        if !json { print(input, terminator: ""); fflush(stdout) }
+        var output: [Int] = []
+        var logits = try generator(ids)
+        while output.count < budget {
+            let next = sampler.next(logits)
+            output.append(next)
+            stats.token()
+            if !json { print(stream.append(next), terminator: ""); fflush(stdout) }
+            if next == hf.eosTokenId || output.count == budget { break }
+            logits = try generator(token: next)
+        }
+        if json {
+            print(try jsonLine(["input_ids": ids, "output_ids": output, "text": tokenizer.decode(output, skipSpecialTokens: true)]))
+        } else {
+            print()
+            print(stats.summary)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import ModelIO
+import SentenceModels
+import TensorCore
+import Tokenization
+
+/// `sentencevae sllm`: the original's `demo_sllm.py` — the input is split into sentences and the
+/// sentence-level LLM continues it sentence by sentence until its stop head says stop.
+struct SLLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sllm",
+        abstract: "Continue a text sentence by sentence with a sentence-level LLM (SVAE + OPT).",
+        discussion: """
+            CONFIG is an original-style SLLM YAML (e.g. Configs/SLLM/SLLM-125m/sllm_125m_h1_all.yaml): \
+            svae.ref_model_dir gives the tokenizer and sizes, llm.ref_model_dir the OPT shape (config.json); \
+            every weight comes from CHECKPOINT (the original's mmengine .pth with svae.*, llm_pe, \
+            llm_layers.*, fc). The input is split with the original's rules (--split-mode original keeps \
+            its quirk of dropping text after the last punctuation); at most max_sen_num sentences, each \
+            truncated to max_sen_len tokens with a warning.
+            """
+    )
+
+    @Option(name: [.customShort("c"), .customLong("config")], help: "The SLLM YAML config.")
+    var config: String
+
+    @Option(help: "The trained SentenceLLM checkpoint (.pth, .safetensors, .bin).")
+    var checkpoint: String
+
+    @Option(help: "The text to continue.")
+    var input: String
+
+    @Option(name: .customLong("max-sentences"), help: "Most sentences to generate (default: max_sen_num minus the prompt's).")
+    var maxSentences: Int?
+
+    @Option(name: .customLong("split-mode"), help: "Sentence splitting: default (keeps trailing text, no cuts inside numbers) or original.")
+    var splitMode: SentenceSplitter.Mode = .default
+
+    @Flag(help: "Print one JSON object: {\"prompt_sentences\", \"sentences\": [{\"ids\", \"text\"}], \"stopped\"}.")
+    var json = false
+
+    @OptionGroup var generation: GenerationOptions
+
+    func validate() throws {
+        if let maxSentences, maxSentences < 0 { throw ValidationError("--max-sentences must be ≥ 0 (got \(maxSentences))") }
+    }
+
+    func run() throws {
+        generation.applyThreads()
+        let cfg: SLLMConfig
+        do { cfg = try SLLMConfig(path: config) } catch { throw ValidationFailure("\(error)") }
+        ModelAssets.report(warnings: cfg.warnings)
+        let svaeDir = try ModelAssets.resolve(cfg.svae.refModelDir, configFile: config)
+        let llmDir = try ModelAssets.resolve(cfg.llm.refModelDir, configFile: config)
+        let svaeReference = try ModelAssets.referenceConfig(svaeDir)
+        let llmReference = try ModelAssets.referenceConfig(llmDir)
+        let tokenizer = try ModelAssets.tokenizer(svaeDir)
+        let svaeConfig = SentenceVAEConfiguration(reference: svaeReference, layers: cfg.svae.numHiddenLayers, learnableAdd: cfg.svae.learnableAdd,
+                                                  maxSequenceLength: cfg.maxSentenceLen, projectedEmbedding: true)
+        let sllm: SentenceLLM
+        do { sllm = try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } catch { throw ValidationFailure("\(config): \(error)") }
+        do { try sllm.load(stateDict: ModelAssets.stateDict(checkpoint)) } catch { throw ValidationFailure("\(checkpoint): \(error)") }
+
+        var sentences = SentenceSplitter(mode: splitMode).split(input)
+        guard !sentences.isEmpty else {
+            throw ValidationFailure("the input has no sentence to start from (empty, or no sentence-ending punctuation in --split-mode original)")
+        }
+        if sentences.count > cfg.maxSentenceNum {
+            warn("warning: the input has \(sentences.count) sentences; only the first max_sen_num \(cfg.maxSentenceNum) are used")
+            sentences = Array(sentences.prefix(cfg.maxSentenceNum))
+        }
+        let prompt = sentences.enumerated().map { i, s -> [Int] in
+            let ids = tokenizer.encode(s)
+            guard ids.count > cfg.maxSentenceLen else { return ids }
+            warn("warning: sentence \(i) has \(ids.count) tokens; truncated to max_sen_len \(cfg.maxSentenceLen)")
+            return Array(ids.prefix(cfg.maxSentenceLen))
+        }
+        let budget = maxSentences ?? max(0, cfg.maxSentenceNum - prompt.count)
+
+        if !json {
+            print("Input: \(input)")
+            print("Output:")
+        }
+        var stats = GenerationStats()
+        var stream = TextStream(tokenizer: tokenizer)
+        let generator = SentenceLLMGenerator(sllm: sllm, capacity: prompt.count + budget)
+        let sampler = try Sampler(options: generation.sampling, vocabulary: svaeConfig.vocabularySize)
+        let result = try generator.generate(
+            prompt: prompt, maxSentences: budget, sampler: sampler, maxTokens: generation.maxLength,
+            onToken: { id in
+                stats.token()
+                let piece = stream.append(id)
+                if !json { print(piece, terminator: ""); fflush(stdout) }
+            },
+            onSentence: { _ in
+                stream = TextStream(tokenizer: tokenizer)
+                if !json { print() }
+            })
+        if json {
+            print(try jsonLine([
+                "prompt_sentences": sentences,
+                "sentences": result.sentences.map { ["ids": $0, "text": tokenizer.decode($0, skipSpecialTokens: true)] },
+                "stopped": result.stopped,
+            ]))
+        } else {
+            print(result.stopped ? "(the stop head ended the text)" : "(stopped after \(result.sentences.count) sentences)")
+            print(stats.summary)
+        }
+    }
+}
