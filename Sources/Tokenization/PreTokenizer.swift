@@ -51,7 +51,9 @@ public enum PreTokenizer {
         return UnsafePointer(table)
     }()
 
-    /// Class and byte length of the scalar starting at `i` (the buffer is valid UTF-8).
+    /// Class and byte length of the scalar starting at `i`. The buffer should be valid UTF-8 (any
+    /// Swift `String` is); a sequence cut off by the end of the buffer counts as one `other` byte
+    /// rather than reading past it.
     @inline(__always) @usableFromInline
     static func scalarClass(_ p: UnsafeBufferPointer<UInt8>, _ i: Int,
                             _ bmp: UnsafePointer<CharClass>) -> (CharClass, Int) {
@@ -66,6 +68,7 @@ public enum PreTokenizer {
         } else {
             value = UInt32(b0 & 0x07); len = 4
         }
+        if i + len > p.count { return (.other, 1) }
         for k in 1..<len { value = (value << 6) | UInt32(p[i + k] & 0x3F) }
         if value < 0x10000 { return (bmp[Int(value)], len) }
         return (classify(Unicode.Scalar(value) ?? "\u{FFFD}"), len)

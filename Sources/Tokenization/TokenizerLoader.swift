@@ -168,7 +168,8 @@ extension Tokenizer {
         return object
     }
 
-    /// JSONSerialization with its "around character N" turned into "path:line:column".
+    /// JSONSerialization with its "around character N" (Linux) or "line L, column C" (Darwin)
+    /// turned into "path:line:column".
     static func parseJSON(_ data: Data, path: String) throws -> Any {
         do {
             return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -182,6 +183,10 @@ extension Tokenizer {
                     if b == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
                 }
                 location = "\(path):\(line):\(column)"
+            } else if let r = detail.range(of: #"line \d+, column \d+"#, options: .regularExpression) {
+                // Darwin's Foundation reports "around line L, column C" itself.
+                let numbers = detail[r].split(whereSeparator: { !$0.isNumber })
+                location = "\(path):\(numbers[0]):\(numbers[1])"
             }
             throw TokenizerError.malformed(location, "invalid JSON (\(detail))")
         }

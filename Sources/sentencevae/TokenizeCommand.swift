@@ -12,7 +12,8 @@ struct TokenizeCommand: ParsableCommand {
             (GPT-2 and OPT layouts) with optional tokenizer_config.json/special_tokens_map.json. \
             OPT's folder prepends </s> (id 2) to every text; --no-special-tokens leaves it out.
 
-            With no TEXT the whole of standard input is one text (invalid UTF-8 becomes U+FFFD). \
+            With no TEXT the whole of standard input is one text (with --lines: each line is one, \
+            without its line break); invalid UTF-8 becomes U+FFFD. \
             With --decode the TEXT arguments are the ids of one sequence ("2 31414 232" or \
             "[2, 31414, 232]"); from standard input each line is one sequence.
             """
@@ -23,6 +24,9 @@ struct TokenizeCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON array of ids (with --decode: one JSON string) per text.")
     var json = false
+
+    @Flag(name: .long, help: "With no TEXT, treat each line of standard input as its own text.")
+    var lines = false
 
     @Flag(name: .long, help: "Read ids and print their text.")
     var decode = false
@@ -48,7 +52,19 @@ struct TokenizeCommand: ParsableCommand {
             }
             return
         }
-        for text in texts.isEmpty ? [TextIO.readStandardInput()] : texts {
+        let inputs: [String]
+        if !texts.isEmpty {
+            inputs = texts
+        } else if lines {
+            // "\r\n" is one Character in Swift, so it is a separator of its own.
+            let all = TextIO.readStandardInput()
+            var parts = all.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            if all.last == "\n" || all.last == "\r\n" { parts.removeLast() }
+            inputs = parts.map(String.init)
+        } else {
+            inputs = [TextIO.readStandardInput()]
+        }
+        for text in inputs {
             let ids = tok.encode(text, addSpecialTokens: !noSpecialTokens)
             print(json ? "[" + ids.map(String.init).joined(separator: ", ") + "]"
                        : ids.map(String.init).joined(separator: " "))

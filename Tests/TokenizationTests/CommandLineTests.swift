@@ -34,6 +34,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try run(["tokenize", "--tokenizer", gpt2, "Hello world", "Hi"]).out, "15496 995\n17250\n")
         XCTAssertEqual(try run(["tokenize", "--tokenizer", gpt2, "--json", "Hello world", ""]).out, "[15496, 995]\n[]\n")
         XCTAssertEqual(try run(["tokenize", "--tokenizer", gpt2], stdin: Array("Hello world".utf8)).out, "15496 995\n")
+        XCTAssertEqual(try run(["tokenize", "--tokenizer", gpt2, "--lines"], stdin: Array("Hello world\r\nHi\n\nHi\n".utf8)).out,
+                       "15496 995\n17250\n\n17250\n")
         // Invalid UTF-8 on stdin is replaced by U+FFFD (bytes EF BF BD), not a crash.
         let replaced = try run(["tokenize", "--tokenizer", gpt2], stdin: [0x61, 0xFF, 0x62])
         XCTAssertEqual(replaced.status, 0)

@@ -27,6 +27,13 @@ final class PreTokenizerTests: XCTestCase {
         XCTAssertEqual(PreTokenizer.pieces(" 😀😃 x"), [" 😀😃", " x"])
     }
 
+    func testTruncatedUTF8DoesNotReadPastTheBuffer() {
+        let bytes: [UInt8] = [0x61, 0x20, 0xE4, 0xBD]  // "a " + the first two bytes of 你
+        var pieces: [[UInt8]] = []
+        bytes.withUnsafeBufferPointer { p in PreTokenizer.split(p) { s, e in pieces.append(Array(p[s..<e])) } }
+        XCTAssertEqual(pieces.flatMap { $0 }, bytes)
+    }
+
     func testByteUnicodeMapRoundTrips() {
         for b in 0..<256 {
             let text = ByteUnicodeMap.text(of: [UInt8(b)])

@@ -159,7 +159,7 @@ def write_json_lines(path, goldens):
     parts = []
     for key, value in goldens.items():
         if isinstance(value, list):
-            body = ",\n".join(json.dumps(v) for v in value)
+            body = ",\n".join(json.dumps(v, separators=(",", ":")) for v in value)
             parts.append(f"{json.dumps(key)}: [\n{body}\n]")
         else:
             parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
@@ -171,7 +171,7 @@ def main():
     ap.add_argument("--gpt2", required=True)
     ap.add_argument("--llama")
     ap.add_argument("--prose", required=True)
-    ap.add_argument("--sentences", type=int, default=400)
+    ap.add_argument("--sentences", type=int, default=300, help="paragraphs of prose to use")
     ap.add_argument("--chinese", help="Debian fortunes-zh tang300 (Chinese poems), optional")
     ap.add_argument("--fuzz", type=int, default=400, help="number of random Unicode strings")
     ap.add_argument("--out", required=True)
@@ -196,7 +196,7 @@ def main():
         llama = llama_cases(args.llama)
         prose = prose_sentences(args.prose, args.sentences)
         groups = {"llama": [c["text"] for c in llama], "prose": prose, "edge": EDGE_CASES,
-                  "chinese": chinese_texts(args.chinese, 100), "fuzz": fuzz_cases(args.fuzz),
+                  "chinese": chinese_texts(args.chinese, 50), "fuzz": fuzz_cases(args.fuzz),
                   "long": long_words()}
         cases = []
         for group, texts in groups.items():
