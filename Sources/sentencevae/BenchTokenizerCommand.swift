@@ -33,7 +33,7 @@ struct BenchTokenizerCommand: ParsableCommand {
     func run() throws {
         let tok = try Tokenizer.load(directory: tokenizer)
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw TextIO.InputError("cannot read \(file); pass a UTF-8 text file")
+            throw CLIError("cannot read \(file); pass a UTF-8 text file")
         }
         let text = String(decoding: data, as: UTF8.self)
         let lines = perLine ? text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : [text]

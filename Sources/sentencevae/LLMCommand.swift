@@ -38,14 +38,14 @@ struct LLMCommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let directory: HFModelDirectory
-        do { directory = try HFModelDirectory(path: model) } catch { throw ValidationFailure("\(error)") }
+        do { directory = try HFModelDirectory(path: model) } catch { throw CLIError("\(error)") }
         let hf = try ModelAssets.referenceConfig(model)
         let tokenizer = try ModelAssets.tokenizer(model)
         let opt = try OPTModel(config: OPTConfiguration(hf))
-        do { try opt.load(stateDict: directory.optStateDict()) } catch { throw ValidationFailure("\(model): \(error)") }
+        do { try opt.load(stateDict: directory.optStateDict()) } catch { throw CLIError("\(model): \(error)") }
 
         guard !input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ValidationFailure("the prompt is empty: pass some text with --input")
+            throw CLIError("the prompt is empty: pass some text with --input")
         }
         var ids = tokenizer.encode(input)
         let limit = min(hf.maxPositionEmbeddings, generation.maxLength.map { ids.count + $0 } ?? Int.max)

@@ -13,31 +13,25 @@ enum ModelAssets {
         if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue { return dir }
         let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(dir).path
         if FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory), isDirectory.boolValue { return beside }
-        throw ValidationFailure("ref_model_dir '\(dir)' (from \(configFile)) is not a directory, neither relative to the working directory nor to the config file; point it at an HF OPT directory with config.json and the tokenizer files")
+        throw CLIError("ref_model_dir '\(dir)' (from \(configFile)) is not a directory, neither relative to the working directory nor to the config file; point it at an HF OPT directory with config.json and the tokenizer files")
     }
 
     static func referenceConfig(_ dir: String) throws -> OPTConfig {
-        do { return try OPTConfig(contentsOf: dir + "/config.json") } catch { throw ValidationFailure("\(error)") }
+        do { return try OPTConfig(contentsOf: dir + "/config.json") } catch { throw CLIError("\(error)") }
     }
 
     static func tokenizer(_ dir: String) throws -> Tokenizer {
-        do { return try Tokenizer.load(directory: dir) } catch { throw ValidationFailure("\(error)") }
+        do { return try Tokenizer.load(directory: dir) } catch { throw CLIError("\(error)") }
     }
 
     static func stateDict(_ path: String) throws -> StateDict {
-        do { return try loadStateDict(path: path) } catch { throw ValidationFailure("\(error)") }
+        do { return try loadStateDict(path: path) } catch { throw CLIError("\(error)") }
     }
 
     /// Prints the config's warnings (unknown keys) to standard error.
     static func report(warnings: [String]) {
         for w in warnings { warn("warning: \(w)") }
     }
-}
-
-/// A user-facing failure: printed as `Error: …`, exit status 1.
-struct ValidationFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Streams decoded text as tokens arrive: decodes the whole sequence so far and prints the new

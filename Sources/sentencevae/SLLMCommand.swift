@@ -48,7 +48,7 @@ struct SLLMCommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let cfg: SLLMConfig
-        do { cfg = try SLLMConfig(path: config) } catch { throw ValidationFailure("\(error)") }
+        do { cfg = try SLLMConfig(path: config) } catch { throw CLIError("\(error)") }
         ModelAssets.report(warnings: cfg.warnings)
         let svaeDir = try ModelAssets.resolve(cfg.svae.refModelDir, configFile: config)
         let llmDir = try ModelAssets.resolve(cfg.llm.refModelDir, configFile: config)
@@ -58,12 +58,12 @@ struct SLLMCommand: ParsableCommand {
         let svaeConfig = SentenceVAEConfiguration(reference: svaeReference, layers: cfg.svae.numHiddenLayers, learnableAdd: cfg.svae.learnableAdd,
                                                   maxSequenceLength: cfg.maxSentenceLen, projectedEmbedding: true)
         let sllm: SentenceLLM
-        do { sllm = try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } catch { throw ValidationFailure("\(config): \(error)") }
-        do { try sllm.load(stateDict: ModelAssets.stateDict(checkpoint)) } catch { throw ValidationFailure("\(checkpoint): \(error)") }
+        do { sllm = try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } catch { throw CLIError("\(config): \(error)") }
+        do { try sllm.load(stateDict: ModelAssets.stateDict(checkpoint)) } catch { throw CLIError("\(checkpoint): \(error)") }
 
         var sentences = SentenceSplitter(mode: splitMode).split(input)
         guard !sentences.isEmpty else {
-            throw ValidationFailure("the input has no sentence to start from (empty, or no sentence-ending punctuation in --split-mode original)")
+            throw CLIError("the input has no sentence to start from (empty, or no sentence-ending punctuation in --split-mode original)")
         }
         if sentences.count > cfg.maxSentenceNum {
             warn("warning: the input has \(sentences.count) sentences; only the first max_sen_num \(cfg.maxSentenceNum) are used")

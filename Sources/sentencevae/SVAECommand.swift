@@ -54,7 +54,7 @@ struct SVAECommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let cfg: SVAEConfig
-        do { cfg = try SVAEConfig(path: config) } catch { throw ValidationFailure("\(error)") }
+        do { cfg = try SVAEConfig(path: config) } catch { throw CLIError("\(error)") }
         ModelAssets.report(warnings: cfg.warnings)
         let referenceDir = try ModelAssets.resolve(cfg.refModelDir, configFile: config)
         let reference = try ModelAssets.referenceConfig(referenceDir)
@@ -63,7 +63,7 @@ struct SVAECommand: ParsableCommand {
                                                    learnableAdd: cfg.learnableAdd, maxSequenceLength: cfg.maxSeqLen)
         let model = try SentenceVAE(config: modelConfig)
         let weights = try ModelAssets.stateDict(checkpoint)
-        do { try model.load(stateDict: weights) } catch { throw ValidationFailure("\(checkpoint): \(error)") }
+        do { try model.load(stateDict: weights) } catch { throw CLIError("\(checkpoint): \(error)") }
 
         // Inputs: empty ones are reported and skipped; long ones truncated like the original's tokenizer.
         let texts = inputs.isEmpty ? Self.demoSentences : inputs

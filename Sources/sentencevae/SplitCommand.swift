@@ -39,7 +39,7 @@ struct SplitCommand: ParsableCommand {
     func run() throws {
         let sentences = SentenceSplitter(mode: mode, maxSentences: maxSentences).split(text ?? TextIO.readStandardInput())
         if json {
-            print(try TextIO.jsonArray(sentences))
+            print(try jsonLine(sentences))
             return
         }
         for s in sentences {

@@ -48,7 +48,7 @@ struct TokenizeCommand: ParsableCommand {
                 : [texts.joined(separator: " ")]
             for line in sequences {
                 let text = tok.decode(try parseIds(line), skipSpecialTokens: skipSpecialTokens)
-                print(json ? try TextIO.jsonArray([text]).dropFirst().dropLast() : Substring(text))
+                print(json ? try jsonLine([text]).dropFirst().dropLast() : Substring(text))
             }
             return
         }
@@ -75,7 +75,7 @@ struct TokenizeCommand: ParsableCommand {
         let separators = CharacterSet(charactersIn: "[], \t")
         return try line.components(separatedBy: separators).filter { !$0.isEmpty }.map { field in
             guard let id = Int(field) else {
-                throw TextIO.InputError("--decode expects token ids such as \"2 31414 232\"; \"\(field)\" is not an integer")
+                throw CLIError("--decode expects token ids such as \"2 31414 232\"; \"\(field)\" is not an integer")
             }
             return id
         }
