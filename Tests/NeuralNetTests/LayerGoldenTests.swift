@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import TensorCore
 @testable import NeuralNet
@@ -116,14 +117,5 @@ final class LayerGoldenTests: XCTestCase {
             XCTAssertNotNil(p.grad, name)
             XCTAssertTrue(p.grad!.values.contains { $0 != 0 }, name)
         }
-    }
-}
-
-func assertClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs absTol: Float = 1e-5,
-                 _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, "\(message): element count", file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= absTol + rel * abs(e)) {
-        XCTFail("\(message): element \(i) is \(a), expected \(e)", file: file, line: line)
-        return
     }
 }

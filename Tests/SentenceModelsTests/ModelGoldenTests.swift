@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import NeuralNet
 import TensorCore
@@ -94,14 +95,5 @@ final class ModelGoldenTests: XCTestCase {
         let out = try withNoGrad { try sllm(Self.batch) }
         assertClose(out.hidden.values, try Self.tensor(c["hidden"]!).values, "SLLM hidden")
         assertClose(out.stopLogits.values, try Self.tensor(c["stop_logits"]!).values, "SLLM stop logits")
-    }
-}
-
-func assertClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs absTol: Float = 1e-5,
-                 _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, "\(message): element count", file: file, line: line)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= absTol + rel * abs(e)) {
-        XCTFail("\(message): element \(i) is \(a), expected \(e)", file: file, line: line)
-        return
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import TensorCore
 
@@ -53,17 +54,4 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, margin: Float 
         for i in 0..<t.count where abs(t.data[i]) < margin { t.data[i] = t.data[i] < 0 ? -margin : margin }
     }
     return t
-}
-
-func assertClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-5, abs absTol: Float = 1e-6,
-                 _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, "\(message): element count", file: file, line: line)
-    var worst: (Int, Float, Float)?
-    for (i, (a, e)) in zip(actual, expected).enumerated() {
-        let ok = a == e || abs(a - e) <= absTol + rel * abs(e)
-        if !ok && worst == nil { worst = (i, a, e) }
-    }
-    if let (i, a, e) = worst {
-        XCTFail("\(message): element \(i) is \(a), expected \(e)", file: file, line: line)
-    }
 }

@@ -5,7 +5,7 @@ import TensorCore
 /// `prefill` runs the prompt as one batch of rows, then each `step` runs one token (sgemv) and
 /// returns the next-token logits. After the first call sized the scratch buffers, a step
 /// allocates no tensors or buffers.
-public final class OPTGenerator {
+public final class OPTGenerator: CachedTokenStep {
     public let model: OPTModel
     public let capacity: Int
     let blocks: [OPTBlockStep]
@@ -34,18 +34,7 @@ public final class OPTGenerator {
 
     /// Runs `tokens` (the prompt, or one new token) after what the cache holds and leaves the
     /// logits of the last one in `logits` (`[vocabulary]`).
-    @discardableResult
-    public func callAsFunction(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
-        try tokens.withUnsafeBufferPointer { try run($0) }
-    }
-
-    /// One token: the decoding step. Allocates nothing once the buffers are sized.
-    @discardableResult
-    public func callAsFunction(token: Int) throws -> UnsafeMutablePointer<Float> {
-        try withUnsafePointer(to: token) { try run(UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
-    private func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
+    public func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
         let config = model.config
         let n = tokens.count
         guard n > 0 else { throw TensorError.invalidArgument(op: "OPTGenerator", reason: "no tokens to run") }
@@ -53,14 +42,8 @@ public final class OPTGenerator {
             throw TensorError.invalidArgument(op: "OPTGenerator", reason: "\(length + n) positions exceed the limit of \(capacity) (max_position_embeddings or --max-length)")
         }
         let width = config.hiddenSize, embedWidth = config.wordEmbedProjectionDim
-        let table = model.embedTokens.weight
         let x = hidden.reserve(n * width)
-        let embedded = model.projectIn == nil ? x : projected.reserve(n * max(width, embedWidth))
-        for (i, id) in tokens.enumerated() {
-            guard id >= 0 && id < config.vocabularySize else { throw TensorError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize) }
-            (embedded + i * embedWidth).update(from: table.data + id * embedWidth, count: embedWidth)
-        }
-        if let projectIn = model.projectIn { RowOps.linear(projectIn, embedded, rows: n, x) }
+        try RowOps.embed(tokens, table: model.embedTokens, projectIn: model.projectIn, width: width, scratch: projected, into: x)
         // Batch 1 without padding: position p has id p + 2.
         let positions = model.embedPositions.weight.data
         for i in 0..<n {
@@ -75,7 +58,7 @@ public final class OPTGenerator {
             RowOps.linear(projectOut, last, rows: 1, out)
             last = out
         }
-        RowOps.linear(weight: table.data, bias: nil, inFeatures: embedWidth, outFeatures: config.vocabularySize, last, rows: 1, logits)
+        RowOps.linear(weight: model.embedTokens.weight.data, bias: nil, inFeatures: embedWidth, outFeatures: config.vocabularySize, last, rows: 1, logits)
         return logits
     }
 }

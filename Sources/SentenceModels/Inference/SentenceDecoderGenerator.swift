@@ -5,7 +5,7 @@ import TensorCore
 /// cross-attention memory is ONE vector, so softmax over its single key is 1 and the whole
 /// cross-attention output `out_proj(W_v·m + b_v)` is a constant per sentence and layer: it is
 /// computed once in `begin(memory:)` and added at every token (DESIGN.md §2.5).
-public final class SentenceDecoderGenerator {
+public final class SentenceDecoderGenerator: CachedTokenStep {
     public let decoder: SentenceDecoder
     public let capacity: Int
     let caches: [KVCache]
@@ -47,18 +47,7 @@ public final class SentenceDecoderGenerator {
     }
 
     /// Feeds `tokens` after the cached ones; leaves the last token's next-token logits in `logits`.
-    @discardableResult
-    public func callAsFunction(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
-        try tokens.withUnsafeBufferPointer { try run($0) }
-    }
-
-    /// One token: the decoding step. Allocates nothing once the buffers are sized.
-    @discardableResult
-    public func callAsFunction(token: Int) throws -> UnsafeMutablePointer<Float> {
-        try withUnsafePointer(to: token) { try run(UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
-    private func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
+    public func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
         let config = decoder.config
         let n = tokens.count, width = config.hiddenSize, embedWidth = config.wordEmbedProjectionDim
         let past = length
@@ -67,13 +56,8 @@ public final class SentenceDecoderGenerator {
             throw TensorError.invalidArgument(op: "SentenceDecoderGenerator", reason: "\(past + n) tokens exceed the limit of \(capacity) (max_seq_len or --max-length)")
         }
         let x = self.x.reserve(n * width)
-        let embedded = decoder.projectIn == nil ? x : projected.reserve(n * max(width, embedWidth))
-        for (i, id) in tokens.enumerated() {
-            guard id >= 0 && id < config.vocabularySize else { throw TensorError.tokenOutOfRange(id: id, vocabularySize: config.vocabularySize) }
-            (embedded + i * embedWidth).update(from: decoder.embedToken.weight.data + id * embedWidth, count: embedWidth)
-        }
-        if let projectIn = decoder.projectIn { RowOps.linear(projectIn, embedded, rows: n, x) }
-        RowOps.addInPlace(x, decoder.positions.data + past * width, count: n * width)
+        try RowOps.embed(tokens, table: decoder.embedding.embedToken, projectIn: decoder.embedding.projectIn, width: width, scratch: projected, into: x)
+        RowOps.addInPlace(x, decoder.embedding.positions.data + past * width, count: n * width)
 
         let q = self.q.reserve(n * width), attended = self.attended.reserve(n * width)
         let out = projected.reserve(n * max(width, embedWidth))
