@@ -43,7 +43,7 @@ public final class OPTGenerator: CachedTokenStep {
         }
         let width = config.hiddenSize, embedWidth = config.wordEmbedProjectionDim
         let x = hidden.reserve(n * width)
-        try RowOps.embed(tokens, table: model.embedTokens, projectIn: model.projectIn, width: width, scratch: projected, into: x)
+        try RowOps.embed(tokens, table: model.embedTokens, projectIn: model.projectIn, scratch: projected, into: x)
         // Batch 1 without padding: position p has id p + 2.
         let positions = model.embedPositions.weight.data
         for i in 0..<n {

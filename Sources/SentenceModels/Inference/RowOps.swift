@@ -28,7 +28,7 @@ enum RowOps {
 
     /// Token rows `[n, width]` into `x`: embedding lookup (ids checked against the vocabulary),
     /// then `project_in` when the embedding is narrower than the model (through `scratch`).
-    static func embed(_ tokens: UnsafeBufferPointer<Int>, table: Embedding, projectIn: Linear?, width: Int,
+    static func embed(_ tokens: UnsafeBufferPointer<Int>, table: Embedding, projectIn: Linear?,
                       scratch: ScratchBuffer, into x: UnsafeMutablePointer<Float>) throws {
         let vocabulary = table.weight.shape[0], embedWidth = table.weight.shape[1]
         let embedded = projectIn == nil ? x : scratch.reserve(tokens.count * embedWidth)

@@ -56,7 +56,7 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             throw TensorError.invalidArgument(op: "SentenceDecoderGenerator", reason: "\(past + n) tokens exceed the limit of \(capacity) (max_seq_len or --max-length)")
         }
         let x = self.x.reserve(n * width)
-        try RowOps.embed(tokens, table: decoder.embedding.embedToken, projectIn: decoder.embedding.projectIn, width: width, scratch: projected, into: x)
+        try RowOps.embed(tokens, table: decoder.embedding.embedToken, projectIn: decoder.embedding.projectIn, scratch: projected, into: x)
         RowOps.addInPlace(x, decoder.embedding.positions.data + past * width, count: n * width)
 
         let q = self.q.reserve(n * width), attended = self.attended.reserve(n * width)
