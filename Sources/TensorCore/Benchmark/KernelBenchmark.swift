@@ -13,6 +13,18 @@ public enum KernelBenchmark {
         public var ratio: Double { ours / openBLAS }
     }
 
+    /// Memory read bandwidth in GB/s, one thread: a sum over 256 MB (far beyond any cache). The
+    /// ceiling for one-row products, which stream their weights once; measured in the same run
+    /// because these machines are shared and the figure moves with the neighbours' load.
+    public static func readBandwidth() -> Double {
+        let count = 64 << 20
+        let buffer = Tensor.full([count], 1)
+        var sink: Float = 0
+        let seconds = time(minimum: 0.2, rounds: 3) { sink += Kernels.sum(buffer.data, count: count) }
+        if sink == -1 { print(sink) }  // keep the sum alive
+        return Double(count * 4) / seconds / 1e9
+    }
+
     public struct KernelResult: Codable {
         public let name: String
         public let microseconds: Double
