@@ -1,0 +1,95 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `svae`, `sllm` and `llm` end to end through the built binary, against what PyTorch computed with
+/// the original modules on a briefly trained tiny model (`Tools/reference/make_tiny_checkpoints.py`).
+final class GenerationCommandTests: XCTestCase {
+    private func expected(_ name: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CommandRunner.fixture(name))))
+    }
+
+    private var fixtures: String { CommandRunner.fixture("") }
+
+    func testSVAEReconstructsExactlyAsPyTorch() throws {
+        let cases = try expected("svae-expected.json") as! [[String: Any]]
+        let inputs = cases.map { $0["input"] as! String }
+        let result = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "svae-tiny.pth", "--json"]
+                                           + inputs.flatMap { ["--input", $0] }, in: fixtures)
+        XCTAssertEqual(result.status, 0, result.err)
+        let results = try CommandRunner.json(result.out)["results"] as! [[String: Any]]
+        XCTAssertEqual(results.count, cases.count)
+        var exact = 0
+        for (got, want) in zip(results, cases) {
+            let input = want["input"] as! String
+            XCTAssertEqual(got["input"] as? String, input)
+            XCTAssertEqual(got["input_ids"] as? [Int], want["input_ids"] as? [Int], input)
+            XCTAssertEqual(got["output_ids"] as? [Int], want["output_ids"] as? [Int], input)
+            XCTAssertEqual(got["output"] as? String, want["output"] as? String, input)
+            assertClose((got["embedding"] as! [NSNumber]).map(\.floatValue), (want["embedding"] as! [NSNumber]).map(\.floatValue),
+                        rel: 1e-4, abs: 1e-5, "embedding of \(input)")
+            if (got["output"] as? String)?.trimmingCharacters(in: .whitespaces) == input.trimmingCharacters(in: .whitespaces) { exact += 1 }
+        }
+        XCTAssertGreaterThan(exact, cases.count / 2, "the trained model reconstructs most of its sentences")
+    }
+
+    func testSVAETerminalOutputEndsWithTiming() throws {
+        let result = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "svae-tiny.pth",
+                                            "--input", "Hello, world.", "--input", "   "], in: fixtures)
+        XCTAssertEqual(result.status, 0, result.err)
+        XCTAssertTrue(result.out.contains("[0]\tTest Input: Hello, world."), result.out)
+        XCTAssertTrue(result.out.contains("VAE Output: "), result.out)
+        XCTAssertTrue(result.out.contains("time to first token"), result.out)
+        XCTAssertTrue(result.out.contains("tokens/s"), result.out)
+        XCTAssertTrue(result.err.contains("input 1 is empty"), result.err)
+    }
+
+    func testSVAETruncatesLongInputWithAWarning() throws {
+        let long = Array(repeating: "word", count: 200).joined(separator: " ")
+        let result = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "svae-tiny.pth", "--input", long, "--json"], in: fixtures)
+        XCTAssertEqual(result.status, 0, result.err)
+        XCTAssertTrue(result.err.contains("truncated to max_seq_len"), result.err)
+        let ids = ((try CommandRunner.json(result.out)["results"] as! [[String: Any]])[0]["input_ids"] as! [Int])
+        XCTAssertEqual(ids.count, 32)
+    }
+
+    func testMismatchedCheckpointIsRefusedWithTheList() throws {
+        let result = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "sllm-tiny.pth"], in: fixtures)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.err.contains("does not match"), result.err)
+        XCTAssertTrue(result.err.contains("encoder.embed_token.weight"), result.err)
+        XCTAssertFalse(result.err.contains("Fatal error"), result.err)
+    }
+
+    func testMissingFilesAreClearErrors() throws {
+        let noConfig = try CommandRunner.run(["svae", "-c", "nope.yaml", "--checkpoint", "svae-tiny.pth"], in: fixtures)
+        XCTAssertNotEqual(noConfig.status, 0)
+        XCTAssertTrue(noConfig.err.contains("nope.yaml"), noConfig.err)
+        let noCheckpoint = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "missing.pth"], in: fixtures)
+        XCTAssertNotEqual(noCheckpoint.status, 0)
+        XCTAssertTrue(noCheckpoint.err.contains("missing.pth"), noCheckpoint.err)
+    }
+
+    func testSLLMGeneratesExactlyAsPyTorch() throws {
+        let cases = try expected("sllm-expected.json") as! [[String: Any]]
+        for want in cases {
+            let input = want["input"] as! String
+            let result = try CommandRunner.run(["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input", input,
+                                                "--split-mode", "original", "--max-sentences", "8", "--json"], in: fixtures)
+            XCTAssertEqual(result.status, 0, result.err)
+            let got = try CommandRunner.json(result.out)
+            XCTAssertEqual(got["prompt_sentences"] as? [String], want["prompt_sentences"] as? [String], input)
+            let gotSentences = got["sentences"] as! [[String: Any]], wantSentences = want["sentences"] as! [[String: Any]]
+            XCTAssertEqual(gotSentences.map { $0["ids"] as! [Int] }, wantSentences.map { $0["ids"] as! [Int] }, input)
+            XCTAssertEqual(gotSentences.map { $0["text"] as! String }, wantSentences.map { $0["text"] as! String }, input)
+            XCTAssertEqual(got["stopped"] as? Bool, want["stopped"] as? Bool, input)
+        }
+    }
+
+    func testSLLMEmptyInputIsAMessage() throws {
+        let result = try CommandRunner.run(["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input", ""], in: fixtures)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.err.contains("no sentence"), result.err)
+        XCTAssertFalse(result.err.contains("Fatal error"), result.err)
+    }
+}
