@@ -39,6 +39,21 @@ svae-expected.json   greedy reconstructions (our capped greedy loop over the ORI
 sllm-expected.json   SLLM generations with the FIXED semantics of DESIGN.md section 2
 corpus.txt           the training sentences
 
+Training: SVAE 3000 steps (batch 32, AdamW lr 3e-3 cosine, clip 1.0; final train CE 0.068, PPL 1.071,
+190/190 training sentences reconstructed exactly); SLLM 1500 steps (batch 4 passages of 3-6
+consecutive corpus sentences, AdamW lr 1e-3), its svae initialised from svae-tiny.pth.
+
+Caveats with transformers 5.x
+-----------------------------
+* GPT2Tokenizer is tokenizers-backed; `add_bos_token: true` in tokenizer_config.json becomes a
+  TemplateProcessing post-processor that prepends </s> (id 2), no EOS: "Hello" -> [2, ...].
+* `batch_encode_plus` is gone; PassageCollate gets a shim whose batch_encode_plus is __call__.
+* OPTDecoderLayer returns a tensor (not a tuple) and, with no mask, eager attention is bidirectional;
+  the original SentenceLLM.forward (`layer(h)[0]`) is used for training with each layer's forward
+  shadowed by a causal-mask wrapper that returns a tuple (module names unchanged).
+* The original cut keeps the space after a clause with that clause, so in training every clause but
+  a passage's last ends in a space token and the stop head learns "no trailing space => stop".
+
 Generation semantics used for the expected outputs (DESIGN.md section 2):
   * sentence decoding: BOS (2) first, argmax, stop after EOS (2, included) or when BOS + generated
     tokens reach max_seq_len positions (the original's cap never fires);
