@@ -45,7 +45,7 @@ public struct TrainingConfig: Equatable, Sendable {
     public var baseLR: Double
     public var resumeTrain: Bool
     public var dataloaderNumWorkers: Int
-    public var dataloaderPrefetchFactor: Int
+    public var dataloaderPrefetchFactor: Int?
     public var saveCheckpointIters: Int
     public var maxIters: Int
     public var warmupIters: Int
@@ -58,7 +58,7 @@ public struct TrainingConfig: Equatable, Sendable {
         baseLR = try r.double("base_lr")
         resumeTrain = try r.bool("resume_train")
         dataloaderNumWorkers = try r.int("dataloader_num_workers")
-        dataloaderPrefetchFactor = try r.int("dataloader_prefetch_factor")
+        dataloaderPrefetchFactor = try r.optionalInt("dataloader_prefetch_factor")
         saveCheckpointIters = try r.int("save_checkpoint_iters")
         maxIters = try r.int("max_iters")
         warmupIters = try r.int("warmup_iters")

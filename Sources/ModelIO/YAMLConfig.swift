@@ -243,6 +243,15 @@ public final class ConfigReader {
         return i
     }
 
+    /// An integer that may be `null`, like `dataloader_prefetch_factor: null` (what PyTorch's
+    /// DataLoader needs with no worker processes).
+    public func optionalInt(_ key: String) throws -> Int? {
+        let v = try required(key)
+        if case .null = v { return nil }
+        guard case let .int(i) = v else { throw wrong(key, "an integer or null", v) }
+        return i
+    }
+
     public func double(_ key: String) throws -> Double {
         let v = try required(key)
         switch v {

@@ -7,8 +7,9 @@ enum CommandRunner {
         Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("sentencevae")
     }
 
+    /// A file (or, with "", the folder) under this target's Fixtures/.
     static func fixture(_ name: String) -> String {
-        Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)!.path
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }
 
     struct Output {
@@ -29,14 +30,17 @@ enum CommandRunner {
         p.standardOutput = output
         p.standardError = error
         try p.run()
-        // Read both pipes concurrently so neither fills up and blocks the child.
-        var errData = Data()
-        let reader = Thread { errData = error.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        // Read both pipes at once so neither fills up and blocks the child.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box(), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errBox.data = error.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return Output(status: p.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+        done.wait()
+        return Output(status: p.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errBox.data, as: UTF8.self))
     }
 
     static func json(_ text: String) throws -> [String: Any] {

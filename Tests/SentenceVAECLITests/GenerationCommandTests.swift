@@ -12,14 +12,13 @@ final class GenerationCommandTests: XCTestCase {
     private var fixtures: String { CommandRunner.fixture("") }
 
     func testSVAEReconstructsExactlyAsPyTorch() throws {
-        let cases = try expected("svae-expected.json") as! [[String: Any]]
+        let cases = (try expected("svae-expected.json") as! [String: Any])["entries"] as! [[String: Any]]
         let inputs = cases.map { $0["input"] as! String }
         let result = try CommandRunner.run(["svae", "-c", "svae-tiny.yaml", "--checkpoint", "svae-tiny.pth", "--json"]
                                            + inputs.flatMap { ["--input", $0] }, in: fixtures)
         XCTAssertEqual(result.status, 0, result.err)
         let results = try CommandRunner.json(result.out)["results"] as! [[String: Any]]
         XCTAssertEqual(results.count, cases.count)
-        var exact = 0
         for (got, want) in zip(results, cases) {
             let input = want["input"] as! String
             XCTAssertEqual(got["input"] as? String, input)
@@ -28,9 +27,9 @@ final class GenerationCommandTests: XCTestCase {
             XCTAssertEqual(got["output"] as? String, want["output"] as? String, input)
             assertClose((got["embedding"] as! [NSNumber]).map(\.floatValue), (want["embedding"] as! [NSNumber]).map(\.floatValue),
                         rel: 1e-4, abs: 1e-5, "embedding of \(input)")
-            if (got["output"] as? String)?.trimmingCharacters(in: .whitespaces) == input.trimmingCharacters(in: .whitespaces) { exact += 1 }
+            // The training sentences come back word for word.
+            if want["in_training_set"] as? Bool == true { XCTAssertEqual(got["output"] as? String, input) }
         }
-        XCTAssertGreaterThan(exact, cases.count / 2, "the trained model reconstructs most of its sentences")
     }
 
     func testSVAETerminalOutputEndsWithTiming() throws {
@@ -71,11 +70,13 @@ final class GenerationCommandTests: XCTestCase {
     }
 
     func testSLLMGeneratesExactlyAsPyTorch() throws {
-        let cases = try expected("sllm-expected.json") as! [[String: Any]]
+        let file = try expected("sllm-expected.json") as! [String: Any]
+        let cases = file["prompts"] as! [[String: Any]]
+        let budget = String((file["max_new_sentences"] as! NSNumber).intValue)
         for want in cases {
             let input = want["input"] as! String
             let result = try CommandRunner.run(["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input", input,
-                                                "--split-mode", "original", "--max-sentences", "8", "--json"], in: fixtures)
+                                                "--split-mode", "original", "--max-sentences", budget, "--json"], in: fixtures)
             XCTAssertEqual(result.status, 0, result.err)
             let got = try CommandRunner.json(result.out)
             XCTAssertEqual(got["prompt_sentences"] as? [String], want["prompt_sentences"] as? [String], input)

@@ -86,11 +86,14 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
     }
 
     /// Decodes one sentence from `memory`: BOS first, then one token per step until EOS (kept in
-    /// the result) or `maxTokens` generated tokens. `onToken` sees each token as it comes.
+    /// the result) or `maxTokens` generated tokens (at most `capacity − 1`, so BOS and the sentence
+    /// fit the positions). `onToken` sees each token as it comes.
     public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, onToken: ((Int) -> Void)? = nil) throws -> [Int] {
         begin(memory: memory)
         let config = decoder.config
-        let limit = min(maxTokens ?? capacity, capacity)   // BOS + limit − 1 inputs fit the positions
+        // BOS + the sentence fit in max_seq_len positions, so a generated sentence can always be
+        // re-encoded ([BOS] + its tokens) without truncation.
+        let limit = min(maxTokens ?? capacity - 1, capacity - 1)
         var output: [Int] = []
         output.reserveCapacity(limit)
         var next = config.bosId
