@@ -94,3 +94,41 @@ final class GenerationCommandTests: XCTestCase {
         XCTAssertFalse(result.err.contains("Fatal error"), result.err)
     }
 }
+
+/// `llm` end to end against HF `OPTForCausalLM` (`Tools/reference/make_llm_expected.py`).
+final class LLMCommandTests: XCTestCase {
+    func testGreedyMatchesHF() throws {
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CommandRunner.fixture("llm-expected.json")))) as! [String: Any]
+        let budget = String((file["max_new_tokens"] as! NSNumber).intValue)
+        for want in file["cases"] as! [[String: Any]] {
+            let input = want["input"] as! String
+            let result = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", input,
+                                                "--max-new-tokens", budget, "--json"])
+            XCTAssertEqual(result.status, 0, result.err)
+            let got = try CommandRunner.json(result.out)
+            XCTAssertEqual(got["input_ids"] as? [Int], want["input_ids"] as? [Int], input)
+            XCTAssertEqual(got["output_ids"] as? [Int], want["output_ids"] as? [Int], input)
+            XCTAssertEqual(got["text"] as? String, want["text"] as? String, input)
+        }
+    }
+
+    func testSamplingIsReproducibleWithASeed() throws {
+        func run(_ seed: String) throws -> [Int] {
+            let r = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", "The", "--temperature", "1.5",
+                                           "--top-k", "50", "--top-p", "0.95", "--seed", seed, "--max-new-tokens", "16", "--json"])
+            XCTAssertEqual(r.status, 0, r.err)
+            return try CommandRunner.json(r.out)["output_ids"] as! [Int]
+        }
+        XCTAssertEqual(try run("7"), try run("7"))
+        XCTAssertNotEqual(try run("7"), try run("8"))
+    }
+
+    func testBadOptionsAreUsageErrors() throws {
+        let r = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", "x", "--top-p", "0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("top-p"), r.err)
+        let empty = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", " "])
+        XCTAssertNotEqual(empty.status, 0)
+        XCTAssertTrue(empty.err.contains("prompt is empty"), empty.err)
+    }
+}
