@@ -39,9 +39,10 @@ struct BenchKernelsCommand: ParsableCommand {
         }
 
         var products: [KernelBenchmark.ProductResult] = []
-        let bandwidth = KernelBenchmark.readBandwidth()
+        var bandwidth: [Int: Double] = [:]
+        for t in threadCounts { bandwidth[t] = KernelBenchmark.readBandwidth(threads: t) }
         if !json {
-            print("Memory read bandwidth (one thread, 256 MB): \(format(bandwidth)) GB/s")
+            print("Memory read bandwidth (sum over 256 MB): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
             print("Products x[M,K]·W[N,K]ᵀ  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
             print(pad("M,K,N", 16) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
         }
@@ -50,7 +51,7 @@ struct BenchKernelsCommand: ParsableCommand {
                 let r = KernelBenchmark.product(m: m, k: k, n: n, threads: t)
                 products.append(r)
                 if !json {
-                    let fraction = r.ours / bandwidth
+                    let fraction = r.ours / bandwidth[t]!
                     let share = r.unit != "GB/s" ? "" : fraction > 1 ? "  (weights fit in cache)" : "  (\(Int((fraction * 100).rounded()))% of read bandwidth)"
                     print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + pad(format(r.ours) + " " + r.unit, 18)
                           + pad(format(r.openBLAS) + " " + r.unit, 18) + format(r.ratio, digits: 2) + share)
@@ -60,13 +61,13 @@ struct BenchKernelsCommand: ParsableCommand {
         let kernels = KernelBenchmark.kernels()
         if json {
             struct Report: Codable {
-                let readBandwidthGBs: Double
+                let readBandwidthGBs: [String: Double]
                 let products: [KernelBenchmark.ProductResult]
                 let kernels: [KernelBenchmark.KernelResult]
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(Report(readBandwidthGBs: bandwidth, products: products, kernels: kernels)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Report(readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, kernels: kernels)), as: UTF8.self))
         } else {
             print("\nElement-wise kernels (one thread)")
             for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }

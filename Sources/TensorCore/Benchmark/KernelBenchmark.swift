@@ -13,16 +13,23 @@ public enum KernelBenchmark {
         public var ratio: Double { ours / openBLAS }
     }
 
-    /// Memory read bandwidth in GB/s, one thread: a sum over 256 MB (far beyond any cache). The
-    /// ceiling for one-row products, which stream their weights once; measured in the same run
-    /// because these machines are shared and the figure moves with the neighbours' load.
-    public static func readBandwidth() -> Double {
+    /// Memory read bandwidth in GB/s with `threads` threads: a sum over 256 MB (far beyond any
+    /// cache), split like a one-row product. The ceiling for one-row products, which stream their
+    /// weights once; measured in the same run because these machines are shared and the figure
+    /// moves with the neighbours' load.
+    public static func readBandwidth(threads: Int) -> Double {
         let count = 64 << 20
         let buffer = Tensor.full([count], 1)
-        var sink: Float = 0
-        let seconds = time(minimum: 0.2, rounds: 3) { sink += Kernels.sum(buffer.data, count: count) }
-        if sink == -1 { print(sink) }  // keep the sum alive
-        return Double(count * 4) / seconds / 1e9
+        let partial = Tensor.zeros([threads])
+        let saved = Threads.count
+        Threads.count = threads
+        defer { Threads.count = saved }
+        let chunk = count / threads
+        let seconds = time(minimum: 0.2, rounds: 3) {
+            Threads.shared.run(threads) { i in partial.data[i] += Kernels.sum(buffer.data + i * chunk, count: chunk) }
+        }
+        if partial.data[0] == -1 { print(partial.data[0]) }  // keep the sums alive
+        return Double(chunk * threads * 4) / seconds / 1e9
     }
 
     public struct KernelResult: Codable {
