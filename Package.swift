@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
         // The command line end to end, through the built `sentencevae` binary.
-        .testTarget(name: "SentenceVAECLITests", dependencies: ["TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SentenceVAECLITests", dependencies: ["TestSupport", "SentenceModels", "Tokenization", "ModelIO", "TensorCore"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
