@@ -9,25 +9,27 @@ extension Tensor {
         return out
     }
 
-    public func relu() -> Tensor {
-        let out = mapped { Kernels.relu($0, $1, count: $2) }
+    /// An activation whose backward kernel takes (x, gy) → gx.
+    private func activation(
+        _ op: String, _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> Tensor {
+        let out = mapped(forward)
         let x = self
-        return Tensor.record(out, op: "relu", inputs: [x]) { g in
+        return Tensor.record(out, op: op, inputs: [x]) { g in
             let gx = Tensor(uninitializedShape: x.shape)
-            Kernels.reluBackward(x.data, g.data, gx.data, count: x.count)
+            backward(x.data, g.data, gx.data, x.count)
             return [gx]
         }
     }
 
+    public func relu() -> Tensor {
+        activation("relu", { Kernels.relu($0, $1, count: $2) }, backward: { Kernels.reluBackward($0, $1, $2, count: $3) })
+    }
+
     /// Exact (erf) GELU, PyTorch's default.
     public func gelu() -> Tensor {
-        let out = mapped { Kernels.gelu($0, $1, count: $2) }
-        let x = self
-        return Tensor.record(out, op: "gelu", inputs: [x]) { g in
-            let gx = Tensor(uninitializedShape: x.shape)
-            Kernels.geluBackward(x.data, g.data, gx.data, count: x.count)
-            return [gx]
-        }
+        activation("gelu", { Kernels.gelu($0, $1, count: $2) }, backward: { Kernels.geluBackward($0, $1, $2, count: $3) })
     }
 
     public func tanh() -> Tensor {

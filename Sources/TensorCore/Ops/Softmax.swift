@@ -4,30 +4,28 @@
 /// every element masked does not give NaN as PyTorch does: softmax gives all zeros there (and a
 /// zero gradient), log-softmax gives −inf for every element (and a zero gradient).
 extension Tensor {
-    public func softmax() -> Tensor {
-        let x = self
+    /// A function of each last-axis row whose backward needs only its output: (y, gy) → gx.
+    private func rowwise(
+        _ op: String, _ forward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> Tensor {
         let n = shape.last ?? 1
         let rows = n == 0 ? 0 : count / n
         let out = Tensor(uninitializedShape: shape)
-        for r in 0..<rows { Kernels.softmaxRow(x.data + r * n, out.data + r * n, count: n) }
-        return Tensor.record(out, op: "softmax", inputs: [x]) { g in
+        for r in 0..<rows { forward(data + r * n, out.data + r * n, n) }
+        return Tensor.record(out, op: op, inputs: [self]) { g in
             let gx = Tensor(uninitializedShape: out.shape)
-            for r in 0..<rows { Kernels.softmaxBackwardRow(out.data + r * n, g.data + r * n, gx.data + r * n, count: n) }
+            for r in 0..<rows { backward(out.data + r * n, g.data + r * n, gx.data + r * n, n) }
             return [gx]
         }
     }
 
+    public func softmax() -> Tensor {
+        rowwise("softmax", { Kernels.softmaxRow($0, $1, count: $2) }, backward: { Kernels.softmaxBackwardRow($0, $1, $2, count: $3) })
+    }
+
     public func logSoftmax() -> Tensor {
-        let x = self
-        let n = shape.last ?? 1
-        let rows = n == 0 ? 0 : count / n
-        let out = Tensor(uninitializedShape: shape)
-        for r in 0..<rows { Kernels.logSoftmaxRow(x.data + r * n, out.data + r * n, count: n) }
-        return Tensor.record(out, op: "logSoftmax", inputs: [x]) { g in
-            let gx = Tensor(uninitializedShape: out.shape)
-            for r in 0..<rows { Kernels.logSoftmaxBackwardRow(out.data + r * n, g.data + r * n, gx.data + r * n, count: n) }
-            return [gx]
-        }
+        rowwise("logSoftmax", { Kernels.logSoftmaxRow($0, $1, count: $2) }, backward: { Kernels.logSoftmaxBackwardRow($0, $1, $2, count: $3) })
     }
 
     /// Softmax with the `true` elements of `mask` excluded.
