@@ -42,6 +42,7 @@ let package = Package(
                 "TensorCore",
                 "ModelIO",
                 "Tokenization",
+                "NeuralNet",
                 "SentenceModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

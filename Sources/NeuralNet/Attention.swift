@@ -58,10 +58,10 @@ public final class MultiheadAttention: Layer {
         }
         // PyTorch: xavier_uniform on the packed weight, zero biases.
         let bound = (6 / Float(embedDim + 3 * embedDim)).squareRoot()
-        inProjWeight = Tensor.uniform([3 * embedDim, embedDim], low: -bound, high: bound, generator: &generator)
-        inProjBias = Tensor.zeros([3 * embedDim])
-        inProjWeight.requiresGrad = true
-        inProjBias.requiresGrad = true
+        inProjWeight = Initialization.parameter([3 * embedDim, embedDim]) {
+            Tensor.uniform([3 * embedDim, embedDim], low: -bound, high: bound, generator: &generator)
+        }
+        inProjBias = Initialization.parameter([3 * embedDim]) { Tensor.zeros([3 * embedDim]) }
         outProj = Linear(embedDim, embedDim, generator: &generator)
         outProj.bias?.data.update(repeating: 0, count: embedDim)
         self.heads = heads

@@ -8,10 +8,12 @@ public final class Linear: Layer {
     /// PyTorch's default initialisation: U(−1/√in, 1/√in) for weight and bias.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
         let bound = 1 / Float(inFeatures).squareRoot()
-        weight = Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, generator: &generator)
-        self.bias = bias ? Tensor.uniform([outFeatures], low: -bound, high: bound, generator: &generator) : nil
-        weight.requiresGrad = true
-        self.bias?.requiresGrad = true
+        weight = Initialization.parameter([outFeatures, inFeatures]) {
+            Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, generator: &generator)
+        }
+        self.bias = bias ? Initialization.parameter([outFeatures]) {
+            Tensor.uniform([outFeatures], low: -bound, high: bound, generator: &generator)
+        } : nil
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
@@ -30,9 +32,8 @@ public final class Embedding: Layer {
 
     /// N(0, 1) like PyTorch, with the padding row zeroed.
     public init(_ vocabulary: Int, _ dim: Int, paddingIndex: Int? = nil, generator: inout RandomGenerator) {
-        weight = Tensor.randn([vocabulary, dim], generator: &generator)
+        weight = Initialization.parameter([vocabulary, dim]) { Tensor.randn([vocabulary, dim], generator: &generator) }
         if let paddingIndex { (weight.data + paddingIndex * dim).update(repeating: 0, count: dim) }
-        weight.requiresGrad = true
         self.paddingIndex = paddingIndex
     }
 

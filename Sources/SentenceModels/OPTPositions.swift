@@ -8,8 +8,9 @@ public final class OPTLearnedPositions: Layer {
     public let weight: Tensor
 
     public init(maxPositions: Int, dim: Int, generator: inout RandomGenerator) {
-        weight = Tensor.randn([maxPositions + Self.offset, dim], std: 0.02, generator: &generator)
-        weight.requiresGrad = true
+        weight = Initialization.parameter([maxPositions + Self.offset, dim]) {
+            Tensor.randn([maxPositions + Self.offset, dim], std: 0.02, generator: &generator)
+        }
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }

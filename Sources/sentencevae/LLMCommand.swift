@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelIO
+import NeuralNet
 import SentenceModels
 import TensorCore
 import Tokenization
@@ -41,7 +42,7 @@ struct LLMCommand: ParsableCommand {
         do { directory = try HFModelDirectory(path: model) } catch { throw CLIError("\(error)") }
         let hf = try ModelAssets.referenceConfig(model)
         let tokenizer = try ModelAssets.tokenizer(model)
-        let opt = try OPTModel(config: OPTConfiguration(hf))
+        let opt = try withoutRandomInitialization { try OPTModel(config: OPTConfiguration(hf)) }  // the weights fill it
         do { try opt.load(stateDict: directory.optStateDict()) } catch { throw CLIError("\(model): \(error)") }
 
         guard !input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {

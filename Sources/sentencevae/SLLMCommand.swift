@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelIO
+import NeuralNet
 import SentenceModels
 import TensorCore
 import Tokenization
@@ -58,7 +59,7 @@ struct SLLMCommand: ParsableCommand {
         let svaeConfig = SentenceVAEConfiguration(reference: svaeReference, layers: cfg.svae.numHiddenLayers, learnableAdd: cfg.svae.learnableAdd,
                                                   maxSequenceLength: cfg.maxSentenceLen, projectedEmbedding: true)
         let sllm: SentenceLLM
-        do { sllm = try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } catch { throw CLIError("\(config): \(error)") }
+        do { sllm = try withoutRandomInitialization { try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } } catch { throw CLIError("\(config): \(error)") }
         do { try sllm.load(stateDict: ModelAssets.stateDict(checkpoint)) } catch { throw CLIError("\(checkpoint): \(error)") }
 
         var sentences = SentenceSplitter(mode: splitMode).split(input)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelIO
+import NeuralNet
 import SentenceModels
 import TensorCore
 import Tokenization
@@ -61,7 +62,7 @@ struct SVAECommand: ParsableCommand {
         let tokenizer = try ModelAssets.tokenizer(referenceDir)
         let modelConfig = SentenceVAEConfiguration(reference: reference, layers: cfg.numHiddenLayers,
                                                    learnableAdd: cfg.learnableAdd, maxSequenceLength: cfg.maxSeqLen)
-        let model = try SentenceVAE(config: modelConfig)
+        let model = try withoutRandomInitialization { try SentenceVAE(config: modelConfig) }  // the checkpoint fills it
         let weights = try ModelAssets.stateDict(checkpoint)
         do { try model.load(stateDict: weights) } catch { throw CLIError("\(checkpoint): \(error)") }
 

@@ -119,3 +119,15 @@ final class LayerGoldenTests: XCTestCase {
         }
     }
 }
+
+final class InitializationTests: XCTestCase {
+    func testRandomByDefaultAndSkippedForLoading() {
+        var g = RandomGenerator(seed: 1)
+        let random = Linear(8, 4, generator: &g)
+        XCTAssertTrue(random.weight.values.contains { $0 != 0 })
+        let blank = withoutRandomInitialization { Linear(8, 4, generator: &g) }
+        XCTAssertEqual(blank.weight.values, [Float](repeating: 0, count: 32))
+        XCTAssertTrue(blank.weight.requiresGrad, "still a trainable parameter")
+        XCTAssertTrue(Linear(8, 4, generator: &g).weight.values.contains { $0 != 0 }, "the scope ends with the closure")
+    }
+}
