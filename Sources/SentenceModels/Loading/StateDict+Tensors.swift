@@ -27,7 +27,10 @@ extension Layer {
         var report = stateDict.check(expected: expectedShapes(prefix: prefix))
         report.unexpected.removeAll { ignored.contains($0) }
         guard report.isClean else { throw CheckpointMismatch(report: report) }
-        try load(stateDict.tensors(), prefix: prefix)
+        // Straight from the file's bytes into the parameters: no second copy of the model in memory.
+        for (name, parameter) in namedParameters {
+            try stateDict.tensor(prefix + name).copyFloats(into: UnsafeMutableBufferPointer(start: parameter.data, count: parameter.count))
+        }
     }
 }
 
