@@ -7,14 +7,14 @@ struct SentenceVAECommand: ParsableCommand {
         commandName: "sentencevae",
         abstract: "SentenceVAE and sentence-level LLMs (arXiv 2408.00655) in Swift.",
         subcommands: [
-            BenchCommand.self,
+            SVAECommand.self,
+            SLLMCommand.self,
+            LLMCommand.self,
             TokenizeCommand.self,
             SplitCommand.self,
             InspectCommand.self,
             ConfigCommand.self,
-            SVAECommand.self,
-            LLMCommand.self,
-            SLLMCommand.self,
+            BenchCommand.self,
         ]
     )
 }
