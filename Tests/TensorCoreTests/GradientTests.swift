@@ -175,3 +175,53 @@ final class GradientTests: XCTestCase {
         }
     }
 }
+
+/// The same checks on seeded random shapes (dimensions 1…5, so one-row and one-column cases come up).
+final class RandomShapeGradientTests: XCTestCase {
+    private var generator = RandomGenerator(seed: 2024)
+    private func dim() -> Int { 1 + generator.nextInt(below: 5) }
+
+    func testProductsOnRandomShapes() throws {
+        for trial in 0..<8 {
+            let (b, m, k, n) = (dim(), dim(), dim(), dim())
+            let a = randomTensor([b, m, k], seed: UInt64(100 + trial))
+            let w = randomTensor([n, k], seed: UInt64(200 + trial)), bias = randomTensor([n], seed: UInt64(300 + trial))
+            try assertGradients([a, w, bias]) { try $0[0].linear(weight: $0[1], bias: $0[2]) }
+            let other = randomTensor([b, k, n], seed: UInt64(400 + trial))
+            try assertGradients([a, other]) { try $0[0].matmul($0[1]) }
+            let keys = randomTensor([b, n, k], seed: UInt64(500 + trial))
+            try assertGradients([a, keys]) { try $0[0].matmul($0[1], transposeOther: true) }
+        }
+    }
+
+    func testMaskedSoftmaxAndLayerNormOnRandomShapes() throws {
+        for trial in 0..<8 {
+            let shape = [dim(), dim(), dim()]
+            let x = randomTensor(shape, seed: UInt64(600 + trial))
+            // A random key-padding-style mask [B, 1, T]; some rows end up fully masked.
+            let values = (0..<(shape[0] * shape[2])).map { _ in generator.nextBernoulli(0.4) }
+            let mask = try Mask(shape: [shape[0], 1, shape[2]], values: values)
+            try assertGradients([x]) { try $0[0].softmax(mask: mask) }
+            try assertGradients([x]) { try $0[0].logSoftmax(mask: mask).maskedFill(mask, value: 0) }
+            let w = randomTensor([shape[2]], seed: UInt64(700 + trial)), b = randomTensor([shape[2]], seed: UInt64(800 + trial))
+            if shape[2] > 1 {  // LayerNorm of one element is constant: nothing to differentiate
+                try assertGradients([x, w, b]) { try $0[0].layerNorm(weight: $0[1], bias: $0[2]) }
+            }
+        }
+    }
+
+    func testShapeOpsOnRandomShapes() throws {
+        for trial in 0..<8 {
+            let shape = [dim(), dim(), dim()]
+            let x = randomTensor(shape, seed: UInt64(900 + trial))
+            var order = [0, 1, 2]
+            order.shuffle(using: &generator)
+            try assertGradients([x]) { try $0[0].permuted(order) }
+            let axis = generator.nextInt(below: 3)
+            let start = generator.nextInt(below: shape[axis])
+            try assertGradients([x]) { try $0[0].slice(axis: axis, start..<shape[axis]) }
+            try assertGradients([x, x.copy()]) { try Tensor.concat([$0[0], $0[1]], axis: axis) }
+            try assertGradients([x]) { try $0[0].reshaped([-1]) }
+        }
+    }
+}
