@@ -22,65 +22,50 @@ extension Tensor {
         return (rows, classes, kept)
     }
 
-    /// Mean cross-entropy `−log softmax(logits)[target]` over the kept rows.
-    public func crossEntropy(targets: [Int], ignore: [Bool]? = nil) throws -> Tensor {
-        let (_, classes, kept) = try lossRows(targets: targets, ignore: ignore, op: "crossEntropy")
+    /// The mean over kept rows of a loss of the target's log-probability. `perRow(log p_t)` gives
+    /// the row's loss and `k`, with which the gradient is `∂L/∂z_c = k·(δ_tc − p_c)`. The backward
+    /// recomputes the softmax from the logits instead of keeping a copy of every row.
+    private func targetLoss(_ op: String, targets: [Int], ignore: [Bool]?,
+                            _ perRow: @escaping (Float) -> (loss: Float, k: Float)) throws -> Tensor {
+        let (_, classes, kept) = try lossRows(targets: targets, ignore: ignore, op: op)
         var logProbs = [Float](repeating: 0, count: classes)
         var total: Double = 0
-        var softmaxRows: [Int: [Float]] = [:]
-        let recording = Tensor.needsGrad(self)
         for r in kept {
             Kernels.logSoftmaxRow(data + r * classes, &logProbs, count: classes)
-            total -= Double(logProbs[targets[r]])
-            if recording { softmaxRows[r] = logProbs.map { Foundation.exp($0) } }
+            total += Double(perRow(logProbs[targets[r]]).loss)
         }
         let scale = kept.isEmpty ? 0 : 1 / Float(kept.count)
         let out = Tensor(scalar: Float(total) * scale)
-        let inputShape = shape
-        return Tensor.record(out, op: "crossEntropy", inputs: [self]) { g in
-            // d/dz = (softmax − onehot) / kept.
-            let gx = Tensor.zeros(inputShape)
-            let s = g.data[0] * scale
+        let logits = self
+        return Tensor.record(out, op: op, inputs: [logits]) { g in
+            let gx = Tensor.zeros(logits.shape)
+            var logProbs = [Float](repeating: 0, count: classes)
             for r in kept {
-                let p = softmaxRows[r]!
-                for c in 0..<classes { gx.data[r * classes + c] = p[c] * s }
-                gx.data[r * classes + targets[r]] -= s
+                Kernels.logSoftmaxRow(logits.data + r * classes, &logProbs, count: classes)
+                let t = targets[r]
+                let k = perRow(logProbs[t]).k * g.data[0] * scale
+                let row = gx.data + r * classes
+                for c in 0..<classes { row[c] = -k * Foundation.exp(logProbs[c]) }
+                row[t] += k
             }
             return [gx]
         }
     }
 
+    /// Mean cross-entropy `−log softmax(logits)[target]` over the kept rows.
+    public func crossEntropy(targets: [Int], ignore: [Bool]? = nil) throws -> Tensor {
+        try targetLoss("crossEntropy", targets: targets, ignore: ignore) { logP in (-logP, -1) }
+    }
+
     /// The original's focal loss (`sentence_vae/models/focal_loss.py`): per row
     /// `−(1 − p)^γ · log(p + ε)` with `p` the softmax probability of the target, mean over kept rows.
     public func focalLoss(targets: [Int], gamma: Float = 2, eps: Float = 1e-6, ignore: [Bool]? = nil) throws -> Tensor {
-        let (_, classes, kept) = try lossRows(targets: targets, ignore: ignore, op: "focalLoss")
-        var probs = [Float](repeating: 0, count: classes)
-        var total: Double = 0
-        var saved: [Int: [Float]] = [:]
-        let recording = Tensor.needsGrad(self)
-        for r in kept {
-            Kernels.softmaxRow(data + r * classes, &probs, count: classes)
-            let p = probs[targets[r]]
-            total += Double(-Foundation.pow(1 - p, gamma) * Foundation.log(p + eps))
-            if recording { saved[r] = probs }
-        }
-        let scale = kept.isEmpty ? 0 : 1 / Float(kept.count)
-        let out = Tensor(scalar: Float(total) * scale)
-        let inputShape = shape
-        return Tensor.record(out, op: "focalLoss", inputs: [self]) { g in
-            // L(p) = −(1−p)^γ log(p+ε);  dL/dp = γ(1−p)^(γ−1) log(p+ε) − (1−p)^γ/(p+ε);
-            // dp/dz_c = p(δ_tc − s_c).
-            let gx = Tensor.zeros(inputShape)
-            let s = g.data[0] * scale
-            for r in kept {
-                let probs = saved[r]!
-                let t = targets[r], p = probs[t]
-                let dLdp = gamma * Foundation.pow(1 - p, gamma - 1) * Foundation.log(p + eps) - Foundation.pow(1 - p, gamma) / (p + eps)
-                let k = dLdp * p * s
-                for c in 0..<classes { gx.data[r * classes + c] = -k * probs[c] }
-                gx.data[r * classes + t] += k
-            }
-            return [gx]
+        try targetLoss("focalLoss", targets: targets, ignore: ignore) { logP in
+            // dL/dp = γ(1−p)^(γ−1)·log(p+ε) − (1−p)^γ/(p+ε), and ∂p/∂z_c = p(δ_tc − p_c).
+            let p = Foundation.exp(logP)
+            let weight = Foundation.pow(1 - p, gamma), logTerm = Foundation.log(p + eps)
+            let dLdp = (gamma == 0 ? 0 : gamma * Foundation.pow(1 - p, gamma - 1) * logTerm) - weight / (p + eps)
+            return (-weight * logTerm, dLdp * p)
         }
     }
 }
