@@ -45,7 +45,7 @@ public struct SLLMConfig: Equatable, Sendable {
         maxSentenceLen = try r.int("max_sen_len")
         maxSentenceNum = try r.int("max_sen_num")
         training = try TrainingConfig(r)
-        warnings = r.unknownKeys.map { "\(file): unknown key '\($0)' (ignored)" }
+        warnings = r.unknownKeyWarnings
     }
 
     public init(path: String) throws {

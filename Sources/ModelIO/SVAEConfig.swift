@@ -31,7 +31,7 @@ public struct SVAEConfig: Equatable, Sendable {
         modelPath = try r.optionalString("model_path")
         maxSeqLen = try r.int("max_seq_len")
         training = try TrainingConfig(r)
-        warnings = r.unknownKeys.map { "\(file): unknown key '\($0)' (ignored)" }
+        warnings = r.unknownKeyWarnings
     }
 
     public init(path: String) throws {

@@ -291,4 +291,9 @@ public final class ConfigReader {
     public var unknownKeys: [String] {
         map.map(\.0).filter { !used.contains($0) }.map(full) + children.flatMap(\.unknownKeys)
     }
+
+    /// One warning per unknown key, naming the file (read after every key has been taken).
+    public var unknownKeyWarnings: [String] {
+        unknownKeys.map { "\(file): unknown key '\($0)' (ignored)" }
+    }
 }

@@ -21,9 +21,4 @@ extension Tensor {
         out.gradFn = GradFn(op: op, inputs: inputs, backward: backward)
         return out
     }
-
-    /// True when recording would happen for these inputs (lets ops skip saving buffers otherwise).
-    static func needsGrad(_ inputs: Tensor...) -> Bool {
-        GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad })
-    }
 }

@@ -2,19 +2,6 @@ import ModelIO
 import NeuralNet
 import TensorCore
 
-extension StateDict {
-    /// Every tensor converted to Float32 `Tensor`s (f16/bf16 widened, strided views materialised).
-    public func tensors() throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
-        for t in all {
-            let tensor = Tensor(uninitializedShape: t.shape)
-            try t.copyFloats(into: UnsafeMutableBufferPointer(start: tensor.data, count: tensor.count))
-            out[t.name] = tensor
-        }
-        return out
-    }
-}
-
 extension Layer {
     /// Parameter shapes by full name, for `StateDict.check(expected:)`.
     public func expectedShapes(prefix: String = "") -> [String: [Int]] {
