@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SentenceModels", targets: ["SentenceModels"]),
         .library(name: "ModelIO", targets: ["ModelIO"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +37,8 @@ let package = Package(
         .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),
         // GPT-2 byte-level BPE (HF formats) and the sentence splitter; no tensor dependency.
         .target(name: "Tokenization"),
+        // Trainers, data pipeline, checkpoints, evaluation: the original's tools/train and tools/eval.
+        .target(name: "Training", dependencies: ["SentenceModels", "NeuralNet", "TensorCore", "ModelIO", "Tokenization"]),
         .executableTarget(
             name: "sentencevae",
             dependencies: [
@@ -44,6 +47,7 @@ let package = Package(
                 "Tokenization",
                 "NeuralNet",
                 "SentenceModels",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +57,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
         // The command line end to end, through the built `sentencevae` binary.
         .testTarget(name: "SentenceVAECLITests", dependencies: ["TestSupport", "SentenceModels", "Tokenization", "ModelIO", "TensorCore"],
