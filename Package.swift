@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
         // The command line end to end, through the built `sentencevae` binary.
         .testTarget(name: "SentenceVAECLITests", dependencies: ["TestSupport", "SentenceModels", "Tokenization", "ModelIO", "TensorCore"],
