@@ -39,6 +39,7 @@ public enum ModelIOError: Error, CustomStringConvertible, Equatable {
         case let .stateDictMismatch(report):
             return "the state dict does not match the model:\n" + report.description
         case let .config(file, key, reason):
+            if file.isEmpty { return reason }
             return key.isEmpty ? "\(file): \(reason)" : "\(file): key '\(key)': \(reason)"
         }
     }

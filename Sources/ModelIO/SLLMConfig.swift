@@ -26,13 +26,15 @@ public struct SLLMConfig: Equatable, Sendable {
     public var finetuneSVAE: Bool
     public var maxSentenceLen: Int
     public var maxSentenceNum: Int
-    public var training: TrainingConfig
+    /// Nil when a training key is missing or malformed (`trainingProblems`); only `train` needs it.
+    public var training: TrainingConfig?
+    public var trainingProblems: [String] = []
     public var warnings: [String] = []
 
     public init(_ value: ConfigValue, file: String) throws {
         let r = try ConfigReader(value, file: file)
-        device = try r.string("device")
-        dtype = try r.string("dtype")
+        device = r.has("device") ? try r.string("device") : "cpu"
+        dtype = r.has("dtype") ? try r.string("dtype") : "fp32"
         let s = try r.section("svae")
         svae = SVAESection(learnableAdd: try s.bool("learnable_add"), loadRefModel: try s.bool("load_ref_model"),
                            refModelDir: try s.string("ref_model_dir"), refModelDtype: try s.optionalString("ref_model_dtype"),
@@ -44,7 +46,7 @@ public struct SLLMConfig: Equatable, Sendable {
         finetuneSVAE = try r.bool("finetune_svae")
         maxSentenceLen = try r.int("max_sen_len")
         maxSentenceNum = try r.int("max_sen_num")
-        training = try TrainingConfig(r)
+        (training, trainingProblems) = TrainingConfig.parse(r)
         warnings = r.unknownKeyWarnings
     }
 
@@ -52,6 +54,8 @@ public struct SLLMConfig: Equatable, Sendable {
         try self.init(YAMLConfig.load(path: path), file: path)
     }
 }
+
+extension SLLMConfig: TrainableConfig {}
 
 /// A resolved config of either kind, told apart by its `svae`/`llm` sections.
 public enum ModelConfig: Equatable, Sendable {

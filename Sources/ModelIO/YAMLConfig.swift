@@ -281,6 +281,12 @@ public final class ConfigReader {
         return s
     }
 
+    /// Whether `key` is present (and marks it read): for keys with a documented default.
+    public func has(_ key: String) -> Bool { raw(key) != nil }
+
+    /// The full dotted name of `key` in this section (for error messages).
+    public func fullName(_ key: String) -> String { full(key) }
+
     public func section(_ key: String) throws -> ConfigReader {
         let r = try ConfigReader(try required(key), file: file, prefix: full(key))
         children.append(r)

@@ -54,6 +54,9 @@ public final class SentenceLLM: Layer {
 
     public struct Loss {
         public let stop: Tensor
+        /// Mean cross-entropy of the stop head, and how many of its decisions are right.
+        public let stopCrossEntropy: Tensor
+        public let stopCorrect: Int
         public let decode: Tensor
         /// Mean cross-entropy of the decoded tokens (the original's `ppl_loss`).
         public let decodeCrossEntropy: Tensor
@@ -67,9 +70,12 @@ public final class SentenceLLM: Layer {
         let count = sentences.batch
         let stopTargets = (0..<count).map { $0 + 1 < count ? 1 : 0 }
         let stop = try out.stopLogits.focalLoss(targets: stopTargets)
+        let stopCE = try out.stopLogits.crossEntropy(targets: stopTargets)
+        let stopScores = out.stopLogits.data
+        let stopCorrect = (0..<count).filter { (stopScores[2 * $0 + 1] > stopScores[2 * $0] ? 1 : 0) == stopTargets[$0] }.count
         guard count > 1 else {
             let zero = Tensor(scalar: 0)
-            return Loss(stop: stop, decode: zero, decodeCrossEntropy: zero, decodedTokens: 0)
+            return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: zero, decodeCrossEntropy: zero, decodedTokens: 0)
         }
         let next = try TokenBatch(ids: Array(sentences.ids[sentences.length...]), mask: Array(sentences.mask[sentences.length...]),
                                   batch: count - 1, length: sentences.length)
@@ -78,7 +84,7 @@ public final class SentenceLLM: Layer {
         let flat = try logits.reshaped([(count - 1) * sentences.length, svae.config.vocabularySize])
         let targets = SentenceVAE.targets(next, eosId: svae.config.eosId)
         let ignore = next.mask.map { !$0 }
-        return Loss(stop: stop, decode: try flat.focalLoss(targets: targets, ignore: ignore),
+        return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: try flat.focalLoss(targets: targets, ignore: ignore),
                     decodeCrossEntropy: try flat.crossEntropy(targets: targets, ignore: ignore),
                     decodedTokens: next.mask.filter { $0 }.count)
     }

@@ -21,10 +21,10 @@ final class ConfigTests: XCTestCase {
                 guard case let .svae(c) = try ModelConfig(path: path) else { return XCTFail(path) }
                 XCTAssertEqual(c.numHiddenLayers, h, path)
                 XCTAssertEqual(c.refModelDir, "model_repo/\(opt)", path)
-                XCTAssertEqual(c.maxSeqLen, 64); XCTAssertEqual(c.training.batchSize, 128)
-                XCTAssertEqual(c.training.baseLR, 1e-7); XCTAssertFalse(c.learnableAdd)
+                XCTAssertEqual(c.maxSeqLen, 64); XCTAssertEqual(c.training?.batchSize, 128)
+                XCTAssertEqual(c.training?.baseLR, 1e-7); XCTAssertFalse(c.learnableAdd)
                 XCTAssertNil(c.modelPath); XCTAssertNil(c.refModelDtype)
-                XCTAssertEqual(c.training.maxIters, 300_000); XCTAssertEqual(c.training.cosineAnnealingTMax, 20000)
+                XCTAssertEqual(c.training?.maxIters, 300_000); XCTAssertEqual(c.training?.cosineAnnealingTMax, 20000)
                 XCTAssertEqual(c.warnings, [])
             }
         }
@@ -37,7 +37,7 @@ final class ConfigTests: XCTestCase {
                 XCTAssertEqual(c.llm.refModelDir, "model_repo/opt-\(opt)")
                 XCTAssertEqual(c.llm.finetuneLayers, -1); XCTAssertTrue(c.finetuneSVAE)
                 XCTAssertEqual(c.maxSentenceLen, 64); XCTAssertEqual(c.maxSentenceNum, 64)
-                XCTAssertEqual(c.training.baseLR, 1e-6); XCTAssertEqual(c.training.maxIters, 1_600_000)
+                XCTAssertEqual(c.training?.baseLR, 1e-6); XCTAssertEqual(c.training?.maxIters, 1_600_000)
                 XCTAssertEqual(c.warnings, [])
             }
         }

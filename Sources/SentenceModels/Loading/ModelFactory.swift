@@ -1,0 +1,233 @@
+import Foundation
+import ModelIO
+import NeuralNet
+import TensorCore
+
+/// How a model's parameters are filled.
+public enum ModelWeights: Sendable {
+    /// From a checkpoint, strictly (every tensor present with its shape); no random draw first.
+    case checkpoint(String)
+    /// Random (PyTorch's initialisation, seeded), then what a training config asks for at the
+    /// start of training: reference embeddings (`load_ref_model`), a trained SVAE
+    /// (`svae.model_path`), the OPT layers of `llm.ref_model_dir`, and frozen parts
+    /// (`finetune_embedding`, `finetune_svae`, `llm.finetune_layers`).
+    case training(seed: UInt64)
+    /// Random only (benchmarks).
+    case random(seed: UInt64)
+}
+
+/// A problem building a model: names the file or key and says what to do.
+public struct ModelFactoryError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The one place that turns a config (and a checkpoint) into a model: the commands, the trainer,
+/// evaluation and the benchmarks all come here.
+public enum ModelFactory {
+    public struct SVAE {
+        public let model: SentenceVAE
+        /// The reference OPT directory (tokenizer, sizes).
+        public let referenceDirectory: String
+        public let reference: OPTConfig
+        /// Notes for the user (what was loaded or frozen).
+        public var notes: [String] = []
+    }
+
+    public struct SLLM {
+        public let model: SentenceLLM
+        public let svaeDirectory: String
+        public let llmDirectory: String
+        public var notes: [String] = []
+    }
+
+    public struct OPT {
+        public let model: OPTModel
+        public let config: OPTConfig
+        /// The directory (tokenizer) when the model came from one.
+        public let directory: String?
+        public var notes: [String] = []
+    }
+
+    /// `ref_model_dir` as the original uses it (relative to the working directory); when that does
+    /// not exist, relative to the config file's directory (so a config and its model travel together).
+    public static func resolveDirectory(_ dir: String, configFile: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue { return dir }
+        let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(dir).path
+        if FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory), isDirectory.boolValue { return beside }
+        throw ModelFactoryError("ref_model_dir '\(dir)' (from \(configFile)) is not a directory, neither relative to the working directory nor to the config file; point it at an HF OPT directory with config.json and the tokenizer files")
+    }
+
+    public static func referenceConfig(_ dir: String) throws -> OPTConfig {
+        do { return try OPTConfig(contentsOf: dir + "/config.json") } catch { throw ModelFactoryError("\(error)") }
+    }
+
+    /// A SentenceVAE as the original's `train_svae.py`/`demo_svae.py` build it.
+    public static func svae(_ cfg: SVAEConfig, configFile: String, weights: ModelWeights) throws -> SVAE {
+        let dir = try resolveDirectory(cfg.refModelDir, configFile: configFile)
+        let reference = try referenceConfig(dir)
+        let config = SentenceVAEConfiguration(reference: reference, layers: cfg.numHiddenLayers, learnableAdd: cfg.learnableAdd,
+                                              maxSequenceLength: cfg.maxSeqLen)
+        let model = try build(weights) { seed in try SentenceVAE(config: config, seed: seed) }
+        var out = SVAE(model: model, referenceDirectory: dir, reference: reference)
+        if case let .checkpoint(path) = weights { try load(model, from: path) }
+        guard case .training = weights else { return out }
+        if cfg.loadRefModel { out.notes.append(try loadReferenceEmbeddings(into: [model.encoder.embedding, model.decoder.embedding], from: dir)) }
+        if let path = cfg.modelPath {
+            try load(model, from: try resolveFile(path, configFile: configFile))
+            out.notes.append("started from the SVAE \(path)")
+        }
+        if !cfg.finetuneEmbedding {
+            freezeEmbeddings([model.encoder.embedding, model.decoder.embedding])
+            out.notes.append("token embeddings frozen (finetune_embedding: false)")
+        }
+        return out
+    }
+
+    /// A sentence-level LLM as the original's `train_sllm.py`/`demo_sllm.py` build it.
+    public static func sllm(_ cfg: SLLMConfig, configFile: String, weights: ModelWeights) throws -> SLLM {
+        let svaeDir = try resolveDirectory(cfg.svae.refModelDir, configFile: configFile)
+        let llmDir = try resolveDirectory(cfg.llm.refModelDir, configFile: configFile)
+        let svaeReference = try referenceConfig(svaeDir)
+        let llmReference = try referenceConfig(llmDir)
+        let svaeConfig = SentenceVAEConfiguration(reference: svaeReference, layers: cfg.svae.numHiddenLayers, learnableAdd: cfg.svae.learnableAdd,
+                                                  maxSequenceLength: cfg.maxSentenceLen, projectedEmbedding: true)
+        let model: SentenceLLM
+        do { model = try build(weights) { seed in try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference), seed: seed) } } catch {
+            throw ModelFactoryError("\(configFile): \(error)")
+        }
+        var out = SLLM(model: model, svaeDirectory: svaeDir, llmDirectory: llmDir)
+        if case let .checkpoint(path) = weights { try load(model, from: path) }
+        guard case .training = weights else { return out }
+        let svae = model.svae
+        if cfg.svae.loadRefModel {
+            out.notes.append(try loadReferenceEmbeddings(into: [svae.encoder.embedding, svae.decoder.embedding], from: svaeDir))
+        }
+        if let path = cfg.svae.modelPath {
+            try load(svae, from: try resolveFile(path, configFile: configFile))
+            out.notes.append("SVAE weights from \(path)")
+        }
+        out.notes.append(try loadLLMLayers(into: model, from: llmDir))
+        if !cfg.svae.finetuneEmbedding { freezeEmbeddings([svae.encoder.embedding, svae.decoder.embedding]) }
+        if !cfg.finetuneSVAE {
+            svae.setTrainable(false)
+            out.notes.append("SVAE frozen (finetune_svae: false)")
+        }
+        let k = cfg.llm.finetuneLayers, n = model.llmLayers.count
+        if k >= 0, 2 * k < n {
+            for i in k..<(n - k) { model.llmLayers[i].setTrainable(false) }
+            out.notes.append("OPT layers \(k)..<\(n - k) frozen (llm.finetune_layers: \(k))")
+        }
+        return out
+    }
+
+    /// An OPT model from an HF directory (its weights when it has any, else random for training
+    /// from scratch), a bare `config.json`, or a directory plus a separate checkpoint.
+    public static func opt(path: String, weights: ModelWeights) throws -> OPT {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFactoryError("\(path): no such file or directory; give an HF OPT directory or its config.json")
+        }
+        let directory = isDirectory.boolValue ? path : nil
+        let configPath = directory.map { $0 + "/config.json" } ?? path
+        let hf: OPTConfig
+        do { hf = try OPTConfig(contentsOf: configPath) } catch { throw ModelFactoryError("\(error)") }
+        let model = try build(weights) { seed in try OPTModel(config: OPTConfiguration(hf), seed: seed) }
+        var out = OPT(model: model, config: hf, directory: directory)
+        switch weights {
+        case let .checkpoint(file):
+            try load(model, from: file)
+        case .training:
+            if let directory, let dict = try optWeights(directory) {
+                try strictLoad(model, dict, source: directory)
+                out.notes.append("continuing from the weights in \(directory)")
+            } else {
+                out.notes.append("training from scratch (random weights)")
+            }
+        case .random:
+            break
+        }
+        return out
+    }
+
+    /// The weights of an HF OPT directory under `OPTForCausalLM` names, or nil when it has none.
+    static func optWeights(_ dir: String) throws -> StateDict? {
+        do {
+            let directory = try HFModelDirectory(path: dir)
+            return directory.weightFiles.isEmpty ? nil : try directory.optStateDict()
+        } catch let error as ModelIOError {
+            if case .io = error { return nil }   // no weights file: a config-only directory
+            throw ModelFactoryError("\(error)")
+        }
+    }
+
+    private static func build<M>(_ weights: ModelWeights, _ make: (UInt64) throws -> M) throws -> M {
+        switch weights {
+        case .checkpoint: return try withoutRandomInitialization { try make(0) }   // the checkpoint fills it
+        case let .training(seed), let .random(seed): return try make(seed)
+        }
+    }
+
+    private static func load(_ layer: Layer, from path: String) throws {
+        let dict: StateDict
+        do { dict = try loadStateDict(path: path) } catch { throw ModelFactoryError("\(error)") }
+        try strictLoad(layer, dict, source: path)
+    }
+
+    private static func strictLoad(_ layer: Layer, _ dict: StateDict, source: String) throws {
+        do { try layer.load(stateDict: dict) } catch { throw ModelFactoryError("\(source): \(error)") }
+    }
+
+    /// A path from a config: as given, else relative to the config file.
+    private static func resolveFile(_ path: String, configFile: String) throws -> String {
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(path).path
+        if FileManager.default.fileExists(atPath: beside) { return beside }
+        throw ModelFactoryError("\(path) (from \(configFile)): no such file, neither relative to the working directory nor to the config file")
+    }
+
+    /// The original's `load_ref_model`: the reference OPT's token embedding into the SVAE's.
+    private static func loadReferenceEmbeddings(into embeddings: [SentenceEmbedding], from dir: String) throws -> String {
+        guard let dict = try optWeights(dir) else {
+            throw ModelFactoryError("load_ref_model is true but \(dir) has no weights file to take the token embeddings from; set load_ref_model: false to start from random embeddings")
+        }
+        let source: TensorData
+        do { source = try dict.tensor("model.decoder.embed_tokens.weight") } catch { throw ModelFactoryError("\(dir): \(error)") }
+        for e in embeddings {
+            let w = e.embedToken.weight
+            guard source.shape == w.shape else {
+                throw ModelFactoryError("\(dir): token embedding \(source.shape) does not fit the SVAE's \(w.shape)")
+            }
+            do { try source.copyFloats(into: UnsafeMutableBufferPointer(start: w.data, count: w.count)) } catch { throw ModelFactoryError("\(error)") }
+        }
+        return "token embeddings from \(dir) (load_ref_model)"
+    }
+
+    /// The original's SLLM takes OPT's learned positions and decoder layers from `llm.ref_model_dir`.
+    private static func loadLLMLayers(into model: SentenceLLM, from dir: String) throws -> String {
+        guard let dict = try optWeights(dir) else {
+            return "no weights in \(dir): the OPT layers start random"
+        }
+        var renamed = StateDict()
+        for t in dict.all {
+            var name: String?
+            if t.name.hasPrefix("model.decoder.layers.") { name = "llm_layers." + t.name.dropFirst("model.decoder.layers.".count) }
+            if t.name == "model.decoder.embed_positions.weight" { name = "llm_pe.weight" }
+            guard let name else { continue }
+            renamed[name] = try TensorData(name: name, dtype: t.dtype, shape: t.shape, strides: t.strides, storageOffset: t.storageOffset,
+                                           storage: t.storage, byteRange: t.byteRange)
+        }
+        let expected = model.expectedShapes().filter { $0.key.hasPrefix("llm_layers.") || $0.key == "llm_pe.weight" }
+        let report = renamed.check(expected: expected)
+        guard report.isClean else { throw ModelFactoryError("\(dir): its OPT layers do not fit the SLLM:\n\(report)") }
+        for (name, p) in model.parameters() where expected[name] != nil {
+            do { try renamed.tensor(name).copyFloats(into: UnsafeMutableBufferPointer(start: p.data, count: p.count)) } catch { throw ModelFactoryError("\(error)") }
+        }
+        return "OPT positions and \(model.llmLayers.count) layers from \(dir)"
+    }
+
+    private static func freezeEmbeddings(_ embeddings: [SentenceEmbedding]) {
+        for e in embeddings { e.embedToken.weight.requiresGrad = false }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import TensorCore
+
+/// Perplexity of a model over texts, in evaluation mode (no dropout, no graph).
+public struct PerplexityResult: Sendable {
+    /// Mean cross-entropy per term over all its elements (token-weighted): the figure to compare
+    /// models by.
+    public var crossEntropy: [Double]
+    /// Elements per term.
+    public var counts: [Int]
+    /// The original's figure (`data_eval.py`): exp of the mean of the per-batch mean losses of the
+    /// last term, not token-weighted.
+    public var originalPPL: Double
+    public var batches: Int
+
+    /// exp of the last term's token-weighted cross-entropy (the decoded tokens; for the SLLM its
+    /// decode term).
+    public var ppl: Double { exp(crossEntropy.last ?? .nan) }
+}
+
+public enum Perplexity {
+    public static func evaluate<O: Objective>(_ objective: O, texts: [String], batchSize: Int) throws -> PerplexityResult {
+        var sums = [Double](repeating: 0, count: objective.termNames.count)
+        var counts = [Int](repeating: 0, count: objective.termNames.count)
+        var batchMeans: [Double] = []
+        try withNoGrad {
+            for start in stride(from: 0, to: texts.count, by: max(batchSize, 1)) {
+                let micro = try objective.collate(Array(texts[start..<min(start + batchSize, texts.count)]))
+                let terms = try objective.terms(micro, sampleSeeds: nil)
+                for (i, t) in terms.enumerated() where t.count > 0 {
+                    let ce = Double(try t.crossEntropy.item())
+                    sums[i] += ce * Double(t.count)
+                    counts[i] += t.count
+                }
+                if let last = terms.last, last.count > 0 { batchMeans.append(Double(try last.crossEntropy.item())) }
+            }
+        }
+        let ce = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
+        let original = batchMeans.isEmpty ? Double.nan : exp(batchMeans.reduce(0, +) / Double(batchMeans.count))
+        return PerplexityResult(crossEntropy: ce, counts: counts, originalPPL: original, batches: batchMeans.count)
+    }
+}

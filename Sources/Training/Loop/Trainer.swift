@@ -1,0 +1,256 @@
+import Foundation
+import ModelIO
+import NeuralNet
+import TensorCore
+
+/// What a training run needs besides the model and its data.
+public struct TrainerSettings {
+    public var workDirectory: String
+    public var config: TrainingConfig
+    /// `svae`, `sllm` or `opt`: recorded in checkpoints.
+    public var kind: String
+    /// Micro-batches per optimizer step; one iteration is one step over all of them.
+    public var accumulate: Int = 1
+    public var resume: Bool = false
+    /// Dropout probability is the model's; false switches it off (tests against PyTorch).
+    public var dropout: Bool = true
+    /// Stop (with a checkpoint) after this iteration even if `max_iters` is further: for tests of
+    /// resuming and for time-boxed runs.
+    public var stopAfter: Int?
+    /// Called with every logged record (also written to metrics.jsonl).
+    public var onRecord: (([String: Any]) -> Void)?
+    /// Extra metadata for the model files (e.g. the resolved config).
+    public var modelMetadata: [String: String] = [:]
+
+    public init(workDirectory: String, config: TrainingConfig, kind: String) {
+        self.workDirectory = workDirectory
+        self.config = config
+        self.kind = kind
+    }
+}
+
+public struct TrainSummary {
+    public var iteration: Int
+    public var lastLoss: Double
+    public var bestEvalPPL: Double?
+    public var interrupted: Bool
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The training loop of the original's mmengine runner, made exact: per iteration the global
+/// batch (a pure function of the iteration and seed) is split into micro-batches, each micro-batch's
+/// loss is weighted by its share of the global batch's elements and back-propagated, gradients are
+/// clipped, AdamW steps with the scheduled lr, the EMA updates. Evaluation runs on the EMA weights;
+/// checkpoints hold them as the model and everything else for an exact resume.
+public final class Trainer<O: Objective> {
+    public let objective: O
+    public let settings: TrainerSettings
+    /// The texts of the global batch of an iteration (length `batch_size`).
+    let batchTexts: (Int) throws -> [String]
+    /// The eval split (may be empty: no evaluation).
+    let evalTexts: [String]
+
+    let parameters: [(name: String, tensor: Tensor)]
+    let optimizer: AdamW
+    let ema: EMA?
+    let store: CheckpointStore
+    let factors: [Double]
+    var bestEvalPPL: Double?
+    var bestIteration: Int?
+
+    public init(objective: O, settings: TrainerSettings, evalTexts: [String], batchTexts: @escaping (Int) throws -> [String]) throws {
+        let c = settings.config
+        guard c.maxIters >= 1 else { throw TrainingError("max_iters is \(c.maxIters): nothing to train; set it to 1 or more") }
+        guard c.batchSize >= 1 else { throw TrainingError("batch_size is \(c.batchSize); it must be at least 1") }
+        guard settings.accumulate >= 1, settings.accumulate <= c.batchSize else {
+            throw TrainingError("--accumulate \(settings.accumulate) must be between 1 and batch_size (\(c.batchSize))")
+        }
+        guard c.saveCheckpointIters >= 1, c.maxKeepCheckpoints >= 1, c.valIters >= 1 else {
+            throw TrainingError("save_checkpoint_iters, max_keep_ckpts and val_iters must be at least 1")
+        }
+        self.objective = objective
+        self.settings = settings
+        self.batchTexts = batchTexts
+        self.evalTexts = evalTexts
+        parameters = objective.layer.parameters()
+        let trainable = parameters.filter { $0.tensor.requiresGrad }
+        guard !trainable.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (check finetune_* in the config)") }
+        optimizer = AdamW(parameters: trainable, hyper: { var h = AdamW.Hyperparameters(); h.weightDecay = 0.01; return h }())
+        ema = c.emaMomentum > 0 ? EMA(parameters: parameters.map(\.tensor), momentum: Float(c.emaMomentum)) : nil
+        store = try CheckpointStore(workDirectory: settings.workDirectory)
+        let schedule: LRSchedule = c.lrSchedule == "cosine"
+            ? .warmupCosine(warmupIters: c.warmupIters, totalIters: c.maxIters)
+            : .mmengine(warmupIters: c.warmupIters, cosineTMax: c.cosineAnnealingTMax)
+        factors = schedule.factors(count: c.maxIters)
+    }
+
+    var signature: String { TrainState.signature(parameters) }
+
+    /// Runs from iteration 0, or from the newest checkpoint with `resume`, to `max_iters`.
+    public func run() throws -> TrainSummary {
+        let c = settings.config
+        var start = 0
+        let existing = store.completeIterations()
+        if settings.resume, let newest = existing.last {
+            start = try restore(iteration: newest)
+        } else if !existing.isEmpty {
+            throw TrainingError("\(settings.workDirectory) already holds checkpoints (newest: iteration \(existing.last!)); pass --resume to continue that run, or choose another --work-dir")
+        }
+        guard start < c.maxIters else {
+            return TrainSummary(iteration: start, lastLoss: .nan, bestEvalPPL: bestEvalPPL, interrupted: false)
+        }
+        let log = try MetricsLog(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil)
+        let progress = Progress(total: c.maxIters, every: c.logIters, startIteration: start)
+        if start > 0 { progress.note("resumed from iteration \(start)") }
+
+        var lastLoss = Double.nan
+        var tokens = 0
+        var windowStart = Date()
+        let peak = c.learningRate
+        var iteration = start
+        while iteration < c.maxIters {
+            let lr = peak * factors[iteration]
+            let (loss, norm, count) = try step(iteration: iteration, lr: lr)
+            iteration += 1
+            lastLoss = loss
+            tokens += count
+            if iteration % c.logIters == 0 || iteration == c.maxIters {
+                let seconds = Date().timeIntervalSince(windowStart)
+                let record: [String: Any] = ["iter": iteration, "loss": loss, "lr": lr, "grad_norm": norm,
+                                             "tokens_per_s": Double(tokens) / max(seconds, 1e-9), "time": Date().timeIntervalSince1970]
+                try log.append(record)
+                settings.onRecord?(record)
+                progress.update(iteration: iteration, loss: loss, lr: lr, tokensPerSecond: Double(tokens) / max(seconds, 1e-9))
+                tokens = 0
+                windowStart = Date()
+            }
+            var evaluated = false
+            if (iteration % c.valIters == 0 || iteration == c.maxIters), !evalTexts.isEmpty {
+                let result = try evaluate()
+                var record: [String: Any] = ["iter": iteration, "eval_ppl": result.ppl, "eval_ppl_original": result.originalPPL]
+                for (name, ce) in zip(objective.termNames, result.crossEntropy) { record["eval_" + name + "_ce"] = ce }
+                try log.append(record)
+                settings.onRecord?(record)
+                progress.note(String(format: "iter %d: eval PPL %.3f (original definition %.3f) over %d items", iteration, result.ppl,
+                                     result.originalPPL, evalTexts.count))
+                if result.ppl.isFinite, bestEvalPPL.map({ result.ppl < $0 }) ?? true {
+                    bestEvalPPL = result.ppl
+                    bestIteration = iteration
+                    evaluated = true
+                }
+            }
+            let stopping = Interrupt.isRequested || settings.stopAfter.map { iteration >= $0 } ?? false
+            if iteration % c.saveCheckpointIters == 0 || iteration == c.maxIters || evaluated || stopping {
+                try checkpoint(iteration: iteration, isBest: evaluated)
+            }
+            if stopping {
+                if Interrupt.isRequested { progress.note("interrupted: checkpoint of iteration \(iteration) written; continue with --resume") }
+                return TrainSummary(iteration: iteration, lastLoss: lastLoss, bestEvalPPL: bestEvalPPL, interrupted: Interrupt.isRequested)
+            }
+        }
+        try store.link(store.finalPath, to: store.modelPath(iter: iteration))
+        progress.note("done: \(iteration) iterations; model in \(store.latestPath)")
+        return TrainSummary(iteration: iteration, lastLoss: lastLoss, bestEvalPPL: bestEvalPPL, interrupted: false)
+    }
+
+    /// One optimizer step over the global batch of `iteration`. Returns the loss (sum of the
+    /// terms), the gradient norm before clipping, and the elements of the last term (tokens).
+    func step(iteration: Int, lr: Double) throws -> (loss: Double, norm: Double, tokens: Int) {
+        let (loss, tokens) = try accumulateGradients(iteration: iteration)
+        let norm = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: settings.config.clipGradNorm)
+        optimizer.step(lr: lr)
+        ema?.update(from: parameters.map(\.tensor))
+        for (_, p) in parameters { p.zeroGrad() }
+        return (loss, norm, tokens)
+    }
+
+    /// Forward and backward over the micro-batches of `iteration`, each weighted by its share of
+    /// the global batch's elements per term, so the gradients are those of one big batch.
+    func accumulateGradients(iteration: Int) throws -> (loss: Double, tokens: Int) {
+        let texts = try batchTexts(iteration)
+        let micros = try Self.split(texts.count, into: settings.accumulate).map { range in
+            (range, try objective.collate(Array(texts[range])))
+        }
+        var totals = [Int](repeating: 0, count: objective.termNames.count)
+        let counts = micros.map { objective.counts($0.1) }
+        for c in counts { for (i, n) in c.enumerated() { totals[i] += n } }
+        var loss = 0.0
+        for ((range, micro), count) in zip(micros, counts) {
+            let seeds = settings.dropout
+                ? range.map { DropoutContext.sampleSeed(runSeed: UInt64(settings.config.seed), step: iteration, index: $0) } : nil
+            let terms = try objective.terms(micro, sampleSeeds: seeds)
+            var total: Tensor?
+            for (i, term) in terms.enumerated() where totals[i] > 0 && count[i] > 0 {
+                let weighted = term.mean * (Float(count[i]) / Float(totals[i]))
+                total = try total.map { try $0 + weighted } ?? weighted
+                loss += Double(try term.mean.item()) * Double(count[i]) / Double(totals[i])
+            }
+            if let total, total.requiresGrad { try total.backward() }
+        }
+        return (loss, totals.last ?? 0)
+    }
+
+    /// `count` samples in `parts` contiguous ranges, sizes differing by at most one.
+    static func split(_ count: Int, into parts: Int) throws -> [Range<Int>] {
+        let n = min(parts, count)
+        guard n >= 1 else { throw TrainingError("an empty batch: the data gave no samples") }
+        return (0..<n).map { i in (i * count / n)..<((i + 1) * count / n) }
+    }
+
+    /// Perplexity on the eval split with the EMA weights swapped in.
+    public func evaluate() throws -> PerplexityResult {
+        try withEMAWeights { try Perplexity.evaluate(objective, texts: evalTexts, batchSize: settings.config.batchSize) }
+    }
+
+    func withEMAWeights<R>(_ body: () throws -> R) rethrows -> R {
+        guard let ema else { return try body() }
+        let saved = parameters.map { $0.tensor.copy() }
+        for ((_, p), avg) in zip(parameters, ema.averages) { p.data.update(from: avg.data, count: p.count) }
+        defer { for ((_, p), s) in zip(parameters, saved) { p.data.update(from: s.data, count: p.count) } }
+        return try body()
+    }
+
+    /// Model file (EMA weights), then the state file; then links and pruning.
+    func checkpoint(iteration: Int, isBest: Bool) throws {
+        let modelTensors = try zip(parameters, ema?.averages ?? parameters.map(\.tensor)).map { named, t in
+            try TrainState.tensorData(named.name, t)
+        }
+        var meta = settings.modelMetadata
+        meta["format"] = "swift-sentencevae model"
+        meta["kind"] = settings.kind
+        meta["iter"] = String(iteration)
+        meta["weights"] = ema == nil ? "raw" : "ema"
+        try SafetensorsWriter.write(modelTensors, metadata: meta, to: store.modelPath(iter: iteration))
+        let state = TrainState(iteration: iteration, seed: settings.config.seed, kind: settings.kind, signature: signature,
+                               adamSteps: optimizer.steps, emaUpdates: ema?.updates ?? 0,
+                               bestEvalPPL: bestEvalPPL, bestIteration: bestIteration)
+        try state.write(to: store.statePath(iter: iteration), parameters: parameters, optimizer: optimizer)
+        try store.link(store.latestPath, to: store.modelPath(iter: iteration))
+        if isBest { try store.link(store.bestPath, to: store.modelPath(iter: iteration)) }
+        store.prune(keep: settings.config.maxKeepCheckpoints)
+    }
+
+    /// Loads the checkpoint of `iteration`; returns the iteration to continue from.
+    func restore(iteration: Int) throws -> Int {
+        let state = try TrainState.read(from: store.statePath(iter: iteration), parameters: parameters, optimizer: optimizer)
+        guard state.kind == settings.kind else {
+            throw TrainingError("\(settings.workDirectory) holds a \(state.kind) run, not \(settings.kind); use another --work-dir")
+        }
+        if let ema {
+            let file = try SafetensorsFile(path: store.modelPath(iter: iteration))
+            let averages = try parameters.map { name, p -> Tensor in
+                let t = Tensor.zeros(p.shape)
+                try file.tensors.tensor(name).copyFloats(into: UnsafeMutableBufferPointer(start: t.data, count: t.count))
+                return t
+            }
+            try ema.restore(averages: averages, updates: state.emaUpdates)
+        }
+        bestEvalPPL = state.bestEvalPPL
+        bestIteration = state.bestIteration
+        return state.iteration
+    }
+}
