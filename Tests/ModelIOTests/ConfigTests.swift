@@ -97,7 +97,32 @@ final class ConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("svae.num_hidden_layers") && "\(e)".contains("missing"), "\(e)")
         }
         try "device: cpu\n".write(toFile: d + "/short.yaml", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try SVAEConfig(path: d + "/short.yaml")) { e in XCTAssertTrue("\(e)".contains("'dtype'"), "\(e)") }
+        XCTAssertThrowsError(try SVAEConfig(path: d + "/short.yaml")) { e in XCTAssertTrue("\(e)".contains("'learnable_add'"), "\(e)") }
+    }
+
+    /// A config with only the model's keys (what the original's demo scripts read) is a valid
+    /// model config; training asks for the missing training keys, all of them at once.
+    func testModelOnlyConfigAndTrainingKeys() throws {
+        let d = temporaryDirectory()
+        let model = "learnable_add: false\nref_model_dir: opt\nnum_hidden_layers: 1\nmax_seq_len: 32\n"
+        try model.write(toFile: d + "/model.yaml", atomically: true, encoding: .utf8)
+        let c = try SVAEConfig(path: d + "/model.yaml")
+        XCTAssertEqual(c.warnings, [])
+        XCTAssertNil(c.training)
+        XCTAssertThrowsError(try c.requireTraining()) { e in
+            for key in ["batch_size", "base_lr", "max_iters", "warmup_iters", "cosineannealinglr_tmax"] {
+                XCTAssertTrue("\(e)".contains("'\(key)'"), "\(key): \(e)")
+            }
+            XCTAssertFalse("\(e)".contains("resume_train"), "\(e)")
+        }
+        let train = model + "batch_size: 4\nbase_lr: 1.0e-4\nsave_checkpoint_iters: 10\nmax_iters: 20\nwarmup_iters: 2\nval_iters: 5\n"
+            + "cosineannealinglr_tmax: 20\nmax_keep_ckpts: 2\nlr_schedule: cosine\nema_momentum: 0\n"
+        try train.write(toFile: d + "/train.yaml", atomically: true, encoding: .utf8)
+        let t = try SVAEConfig(path: d + "/train.yaml").requireTraining()
+        XCTAssertEqual(t.learningRate, 4e-4, accuracy: 1e-12)
+        XCTAssertEqual(t.lrSchedule, "cosine"); XCTAssertEqual(t.emaMomentum, 0); XCTAssertFalse(t.resumeTrain)
+        try (train + "lr_schedule: linear\n").write(toFile: d + "/bad.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SVAEConfig(path: d + "/bad.yaml").requireTraining()) { e in XCTAssertTrue("\(e)".contains("lr_schedule"), "\(e)") }
     }
 
     /// Aliases that expand exponentially are stopped, not followed.
