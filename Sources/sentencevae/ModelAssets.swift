@@ -3,21 +3,11 @@ import ModelIO
 import SentenceModels
 import Tokenization
 
-/// Finding and loading what a command needs: the reference model directory an original-style YAML
-/// names, its tokenizer and `config.json`, and a checkpoint's state dict.
+/// Loading what a command needs besides the model (which `ModelFactory` builds): the tokenizer,
+/// `config.json`, a checkpoint's state dict, with errors turned into `CLIError`s.
 enum ModelAssets {
-    /// `ref_model_dir` as the original uses it (relative to the working directory); when that does
-    /// not exist, relative to the config file's directory (so a config and its model can travel together).
-    static func resolve(_ dir: String, configFile: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue { return dir }
-        let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(dir).path
-        if FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory), isDirectory.boolValue { return beside }
-        throw CLIError("ref_model_dir '\(dir)' (from \(configFile)) is not a directory, neither relative to the working directory nor to the config file; point it at an HF OPT directory with config.json and the tokenizer files")
-    }
-
     static func referenceConfig(_ dir: String) throws -> OPTConfig {
-        do { return try OPTConfig(contentsOf: dir + "/config.json") } catch { throw CLIError("\(error)") }
+        do { return try ModelFactory.referenceConfig(dir) } catch { throw CLIError("\(error)") }
     }
 
     static func tokenizer(_ dir: String) throws -> Tokenizer {

@@ -51,16 +51,10 @@ struct SLLMCommand: ParsableCommand {
         let cfg: SLLMConfig
         do { cfg = try SLLMConfig(path: config) } catch { throw CLIError("\(error)") }
         ModelAssets.report(warnings: cfg.warnings)
-        let svaeDir = try ModelAssets.resolve(cfg.svae.refModelDir, configFile: config)
-        let llmDir = try ModelAssets.resolve(cfg.llm.refModelDir, configFile: config)
-        let svaeReference = try ModelAssets.referenceConfig(svaeDir)
-        let llmReference = try ModelAssets.referenceConfig(llmDir)
-        let tokenizer = try ModelAssets.tokenizer(svaeDir)
-        let svaeConfig = SentenceVAEConfiguration(reference: svaeReference, layers: cfg.svae.numHiddenLayers, learnableAdd: cfg.svae.learnableAdd,
-                                                  maxSequenceLength: cfg.maxSentenceLen, projectedEmbedding: true)
-        let sllm: SentenceLLM
-        do { sllm = try withoutRandomInitialization { try SentenceLLM(svae: svaeConfig, llm: OPTConfiguration(llmReference)) } } catch { throw CLIError("\(config): \(error)") }
-        do { try sllm.load(stateDict: ModelAssets.stateDict(checkpoint)) } catch { throw CLIError("\(checkpoint): \(error)") }
+        let loaded: ModelFactory.SLLM
+        do { loaded = try ModelFactory.sllm(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }
+        let sllm = loaded.model, svaeConfig = sllm.svae.config
+        let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
 
         var sentences = SentenceSplitter(mode: splitMode).split(input)
         guard !sentences.isEmpty else {

@@ -57,14 +57,10 @@ struct SVAECommand: ParsableCommand {
         let cfg: SVAEConfig
         do { cfg = try SVAEConfig(path: config) } catch { throw CLIError("\(error)") }
         ModelAssets.report(warnings: cfg.warnings)
-        let referenceDir = try ModelAssets.resolve(cfg.refModelDir, configFile: config)
-        let reference = try ModelAssets.referenceConfig(referenceDir)
-        let tokenizer = try ModelAssets.tokenizer(referenceDir)
-        let modelConfig = SentenceVAEConfiguration(reference: reference, layers: cfg.numHiddenLayers,
-                                                   learnableAdd: cfg.learnableAdd, maxSequenceLength: cfg.maxSeqLen)
-        let model = try withoutRandomInitialization { try SentenceVAE(config: modelConfig) }  // the checkpoint fills it
-        let weights = try ModelAssets.stateDict(checkpoint)
-        do { try model.load(stateDict: weights) } catch { throw CLIError("\(checkpoint): \(error)") }
+        let loaded: ModelFactory.SVAE
+        do { loaded = try ModelFactory.svae(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }
+        let model = loaded.model, modelConfig = model.config
+        let tokenizer = try ModelAssets.tokenizer(loaded.referenceDirectory)
 
         // Inputs: empty ones are reported and skipped; long ones truncated like the original's tokenizer.
         let texts = inputs.isEmpty ? Self.demoSentences : inputs
