@@ -65,7 +65,9 @@ Fixture layout (safetensors; float32 parameters/gradients, int64 ids/masks)
   without the tied `lm_head.weight`, whose gradient is part of `model.decoder.embed_tokens.weight`;
   sllm: `svae.…`, `llm_pe.weight`, `llm_layers.N.…`, `fc.…`).
   __metadata__: every value is a JSON text. Keys:
-    loss1, loss2            the loss (see above) at the initial weights / after step 1
+    loss1, loss2            the loss (see above) at the initial weights / after step 1 (for the SLLM
+                            loss2 > loss1: lr 1e-2 on a random net overshoots the stop head; these
+                            fixtures pin arithmetic, not progress)
     total_norm1, total_norm2  clip_grad_norm_'s return value (L2 norm of all gradients, before clipping)
     lr, weight_decay, betas, eps, max_norm
     sizes                   {"hidden", "heads", "vocab", "layers", "ffn", "max_seq_len" | "max_positions", ...}
@@ -93,7 +95,7 @@ import tempfile
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
+from safetensors.torch import load_file
 from transformers import OPTConfig, OPTForCausalLM
 
 if len(sys.argv) != 2:
@@ -174,13 +176,32 @@ def train_two_steps(model, loss_fn):
     return out, meta
 
 
+def save_safetensors(path, tensors, metadata):
+    """safetensors with a sorted header, so reruns are byte-identical (safetensors' own writer orders
+    `__metadata__` at random). Tensors are laid out in name order."""
+    dtypes = {torch.float32: "F32", torch.int64: "I64"}
+    header, blobs, offset = {"__metadata__": dict(sorted(metadata.items()))}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        data = t.numpy().tobytes()
+        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+    back = load_file(str(path))
+    assert set(back) == set(tensors) and all(torch.equal(back[k], tensors[k]) for k in tensors)
+
+
 def write(name, tensors, meta):
     meta = dict(meta, lr=LR, weight_decay=WD, betas=list(BETAS), eps=ADAM_EPS, max_norm=MAX_NORM)
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     for k, v in tensors.items():
         assert v.dtype in (torch.float32, torch.int64), (k, v.dtype)
     path = OUT / f"train_step_{name}.safetensors"
-    save_file(tensors, str(path), metadata={k: json.dumps(v) for k, v in sorted(meta.items())})
+    save_safetensors(path, tensors, {k: json.dumps(v) for k, v in meta.items()})
     moved = max((tensors[k.replace("param.", "after2.")] - v).abs().max().item()
                 for k, v in tensors.items() if k.startswith("param."))
     print(f"{path.name}: {path.stat().st_size // 1024} KB, {sum(k.startswith('param.') for k in tensors)} params, "
