@@ -107,7 +107,8 @@ struct DataServeCommand: ParsableCommand {
     /// What is served, for the start-up message (the first line goes before the URL).
     private func summaryLines(_ source: LocalCorpusSource) -> [String] {
         let unit = source.unit == .sentences ? "sentences" : "passages"
-        let what = source.unit == .sentences ? "the sentences (\(splitter) splitter) of the first \(source.evalDocuments) documents" : "the first \(source.evalDocuments) documents"
+        let documents = source.evalDocuments == 1 ? "document" : "\(source.evalDocuments) documents"
+        let what = source.unit == .sentences ? "the sentences (\(splitter) splitter) of the first \(documents)" : "the first \(documents)"
         var lines = ["\(source.count) \(unit) from \(source.documentCount) documents (seed \(seed))"]
         if source.evalCount > 0 {
             lines.append("eval split: items 0..<\(source.evalCount), \(what); give the trainer an eval count of \(source.evalCount)")

@@ -212,7 +212,8 @@ public struct Corpus: Sendable {
 
     /// The bytes of a file, with the system's reason when it cannot be read.
     static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK so that a FIFO is refused below instead of blocking the open.
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()

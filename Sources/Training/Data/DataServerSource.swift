@@ -98,6 +98,11 @@ public final class DataServerSource: SampleSource, @unchecked Sendable {
         }
     }
 
+    /// The raw answer to `GET {baseURL}{path}`, with the retries (for tests and diagnostics).
+    func get(path: String) throws -> (status: Int, body: Data) {
+        try Self.get(baseURL + path, session: session, options: options)
+    }
+
     // MARK: Protocol steps
 
     /// Polls `/status` until `ready.`, then returns `/count`.
