@@ -20,6 +20,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // `sentencevae data serve` only; the Training library speaks the protocol through URLSession.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // OpenBLAS's cblas.h; pkg-config finds the Debian multiarch include path.
@@ -49,6 +51,7 @@ let package = Package(
                 "SentenceModels",
                 "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // Assertions shared by the test targets.
