@@ -103,7 +103,7 @@ public final class Trainer<O: Objective> {
         guard start < c.maxIters else {
             return TrainSummary(iteration: start, lastLoss: .nan, bestEvalPPL: bestEvalPPL, interrupted: false)
         }
-        let log = try MetricsLog(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil)
+        let log = try MetricsWriter(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil)
         let progress = Progress(total: c.maxIters, every: c.logIters, startIteration: start)
         if start > 0 { progress.note("resumed from iteration \(start)") }
 

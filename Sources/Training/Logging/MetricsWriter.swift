@@ -4,7 +4,7 @@ import ModelIO
 /// `WORKDIR/metrics.jsonl`: one JSON object per logged step (`iter`, `loss`, `lr`, `tokens_per_s`,
 /// …) and per evaluation (`iter`, `eval_ppl`, …), appended and flushed line by line so a kill loses
 /// at most the line being written (readers skip a torn last line).
-public final class MetricsLog {
+public final class MetricsWriter {
     public let path: String
     private let handle: FileHandle
 
