@@ -15,6 +15,7 @@ struct SentenceVAECommand: ParsableCommand {
             InspectCommand.self,
             ConfigCommand.self,
             BenchCommand.self,
+            PlotCommand.self,
         ]
     )
 }
