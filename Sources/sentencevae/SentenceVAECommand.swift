@@ -16,6 +16,7 @@ struct SentenceVAECommand: ParsableCommand {
             ConfigCommand.self,
             BenchCommand.self,
             PlotCommand.self,
+            ExportCommand.self,
         ]
     )
 }
