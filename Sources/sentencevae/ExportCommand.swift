@@ -31,8 +31,9 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if Self.sameFile(checkpoint, output) {
-            throw CLIError("\(output): is the input checkpoint itself; choose another --to path (the input is never overwritten)")
+        if Self.inputFiles(checkpoint).contains(where: { Self.sameFile($0, output) }) {
+            throw CLIError("\(output): is the input checkpoint (or one of its files); choose another --to path "
+                + "(the input is never overwritten)")
         }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {
@@ -58,6 +59,21 @@ struct ExportCommand: ParsableCommand {
         let dtypes = Set(dict.all.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
         print("wrote \(output): \(dict.count) tensors (\(dtypes)), \(dict.parameterCount) parameters"
             + (iter.map { ", meta iter \($0)" } ?? ""))
+    }
+
+    /// The files a checkpoint path reads: itself, an HF directory's weight files, an index's shards.
+    static func inputFiles(_ path: String) -> [String] {
+        var files = [path]
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            files += (try? HFModelDirectory(path: path).weightFiles) ?? []
+        } else if path.hasSuffix(".index.json"), let data = FileManager.default.contents(atPath: path),
+                  let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let map = index["weight_map"] as? [String: String] {
+            let dir = (path as NSString).deletingLastPathComponent
+            files += Set(map.values).map { ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent($0) }
+        }
+        return files
     }
 
     /// True when both paths name one file (same device and inode), or the same path before it exists.
