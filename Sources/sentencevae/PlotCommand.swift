@@ -56,8 +56,9 @@ struct PlotCommand: ParsableCommand {
         }
         let directory = isDir.boolValue ? workdir : (workdir as NSString).deletingLastPathComponent
         let destination = output ?? ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent("curves.svg")
-        let name = ((isDir.boolValue ? workdir : directory) as NSString).standardizingPath
-        let title = "SentenceVAE training: " + ((name as NSString).lastPathComponent.isEmpty ? name : (name as NSString).lastPathComponent)
+        // The run's folder name ("." and relative paths resolved against the working directory).
+        let run = URL(fileURLWithPath: isDir.boolValue ? workdir : (directory.isEmpty ? "." : directory)).standardized.lastPathComponent
+        let title = "SentenceVAE training: " + run
         let svg = CurvePlot.svg(for: log, title: title, width: width, height: height, smoothing: smoothing)
         do { try AtomicFile.write(Array(svg.utf8), to: destination) } catch { throw CLIError(error) }
         print("wrote \(destination): \(log.training.count) training points, \(log.evaluation.count) evaluations")
