@@ -10,12 +10,14 @@ struct SentenceVAECommand: ParsableCommand {
             SVAECommand.self,
             SLLMCommand.self,
             LLMCommand.self,
+            ExportCommand.self,
+            PlotCommand.self,
+            DataCommand.self,
             TokenizeCommand.self,
             SplitCommand.self,
             InspectCommand.self,
             ConfigCommand.self,
             BenchCommand.self,
-            DataCommand.self,
         ]
     )
 }
