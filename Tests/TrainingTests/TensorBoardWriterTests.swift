@@ -86,7 +86,7 @@ final class TensorBoardWriterTests: XCTestCase {
     func testUnwritableDirectoryIsAnErrorNamingIt() throws {
         let dir = temporaryDirectory()
         let blocker = dir + "/file"
-        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
         XCTAssertThrowsError(try TensorBoardWriter(directory: blocker + "/logs")) { error in
             XCTAssertTrue("\(error)".contains(blocker), "\(error)")
         }

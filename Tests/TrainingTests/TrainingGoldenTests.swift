@@ -125,6 +125,6 @@ final class TrainingGoldenTests: XCTestCase {
         let llm = OPTConfiguration(hiddenSize: 16, ffnDim: 32, attentionHeads: 2, layers: 2, maxPositionEmbeddings: 32, vocabularySize: 64, dropout: 0)
         let model = try withoutRandomInitialization { try SentenceLLM(svae: svae, llm: llm) }
         let passages = try [0, 1].map { try g.batch(ids: "passage\($0).ids", mask: "passage\($0).mask") }
-        try check(g, SLLMObjective(model: model) { _ in passages })
+        try check(g, SLLMObjective(model: model) { _ in PassageBatch(passages: passages, skipped: []) })
     }
 }

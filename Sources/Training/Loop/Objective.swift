@@ -94,34 +94,39 @@ public final class OPTObjective: Objective {
 /// decoding each next sentence from the LLM's hidden state, each a mean over the global batch's
 /// sentences and decoded tokens. Unlike the original, the stop term is never dropped when small,
 /// and the decoder masks each sentence with its own mask (the original uses the previous one's).
+/// A passage in which the splitter finds no sentence is left out (`PassageBatch.skipped`).
 public final class SLLMObjective: Objective {
     public let model: SentenceLLM
-    let collation: (([String]) throws -> [TokenBatch])
+    let collation: (([String]) throws -> PassageBatch)
     public var layer: Layer { model }
     public let termNames = ["stop_loss", "decode_loss"]
 
-    public init(model: SentenceLLM, collate: @escaping ([String]) throws -> [TokenBatch]) {
+    public init(model: SentenceLLM, collate: @escaping ([String]) throws -> PassageBatch) {
         self.model = model
         collation = collate
     }
 
-    public func collate(_ texts: [String]) throws -> [TokenBatch] { try collation(texts) }
+    public func collate(_ texts: [String]) throws -> PassageBatch { try collation(texts) }
 
-    public func counts(_ micro: [TokenBatch]) -> [Int] {
+    public func counts(_ micro: PassageBatch) -> [Int] {
         var sentences = 0, tokens = 0
-        for passage in micro {
+        for passage in micro.passages {
             sentences += passage.batch
             tokens += passage.mask[(passage.length)...].reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         return [sentences, tokens]
     }
 
-    public func terms(_ micro: [TokenBatch], sampleSeeds: [UInt64]?) throws -> [LossTerm] {
-        let (sentences, tokens) = { let c = counts(micro); return (c[0], c[1]) }()
+    public func terms(_ micro: PassageBatch, sampleSeeds: [UInt64]?) throws -> [LossTerm] {
+        let counts = counts(micro)
+        let (sentences, tokens) = (counts[0], counts[1])
+        // One seed per passage that was kept.
+        let skipped = Set(micro.skipped)
+        let seeds = sampleSeeds.map { all in all.indices.filter { !skipped.contains($0) }.map { all[$0] } }
         var stop: Tensor?, decode: Tensor?, stopCE: Tensor?, decodeCE: Tensor?
         func accumulate(_ acc: inout Tensor?, _ x: Tensor) throws { acc = try acc.map { try $0 + x } ?? x }
-        for (i, passage) in micro.enumerated() {
-            let dropout = sampleSeeds.map { DropoutContext(probability: model.llmConfig.dropout, seed: $0[i]) }
+        for (i, passage) in micro.passages.enumerated() {
+            let dropout = seeds.map { DropoutContext(probability: model.llmConfig.dropout, seed: $0[i]) }
             let loss = try model.loss(passage, dropout: dropout)
             // Passage means → shares of the batch means.
             let stopShare = Float(passage.batch) / Float(Swift.max(sentences, 1))

@@ -104,6 +104,19 @@ public final class Trainer<O: Objective> {
             return TrainSummary(iteration: start, lastLoss: .nan, bestEvalPPL: bestEvalPPL, interrupted: false)
         }
         let log = try MetricsWriter(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil)
+        let board = try TensorBoardWriter(directory: settings.workDirectory + "/tensorboard")
+        func record(_ values: [String: Any]) throws {
+            try log.append(values)
+            let scalars = values.compactMap { key, value -> (tag: String, value: Double)? in
+                guard key != "iter", key != "time", let v = value as? Double, v.isFinite else { return nil }
+                return (key, v)
+            }.sorted { $0.tag < $1.tag }
+            try board.add(scalars: scalars, step: values["iter"] as? Int ?? 0)
+            settings.onRecord?(values)
+        }
+        // Batches are fetched and tokenized on a background thread while the current step computes.
+        let loader = PrefetchLoader(startStep: start, depth: 2) { [unowned self] iteration in try self.prepare(iteration: iteration) }
+        defer { loader.stop() }
         let progress = Progress(total: c.maxIters, every: c.logIters, startIteration: start)
         if start > 0 { progress.note("resumed from iteration \(start)") }
 
@@ -114,38 +127,36 @@ public final class Trainer<O: Objective> {
         var iteration = start
         while iteration < c.maxIters {
             let lr = peak * factors[iteration]
-            let (loss, norm, count) = try step(iteration: iteration, lr: lr)
+            let (loss, norm, count) = try step(iteration: iteration, lr: lr, prepared: loader.next())
             iteration += 1
             lastLoss = loss
             tokens += count
             if iteration % c.logIters == 0 || iteration == c.maxIters {
                 let seconds = Date().timeIntervalSince(windowStart)
-                let record: [String: Any] = ["iter": iteration, "loss": loss, "lr": lr, "grad_norm": norm,
+                let values: [String: Any] = ["iter": iteration, "loss": loss, "lr": lr, "grad_norm": norm,
                                              "tokens_per_s": Double(tokens) / max(seconds, 1e-9), "time": Date().timeIntervalSince1970]
-                try log.append(record)
-                settings.onRecord?(record)
+                try record(values)
                 progress.update(iteration: iteration, loss: loss, lr: lr, tokensPerSecond: Double(tokens) / max(seconds, 1e-9))
                 tokens = 0
                 windowStart = Date()
             }
-            var evaluated = false
+            var improved = false
             if (iteration % c.valIters == 0 || iteration == c.maxIters), !evalTexts.isEmpty {
                 let result = try evaluate()
-                var record: [String: Any] = ["iter": iteration, "eval_ppl": result.ppl, "eval_ppl_original": result.originalPPL]
-                for (name, ce) in zip(objective.termNames, result.crossEntropy) { record["eval_" + name + "_ce"] = ce }
-                try log.append(record)
-                settings.onRecord?(record)
+                var values: [String: Any] = ["iter": iteration, "eval_ppl": result.ppl, "eval_ppl_original": result.originalPPL]
+                for (name, ce) in zip(objective.termNames, result.crossEntropy) { values["eval_" + name + "_ce"] = ce }
+                try record(values)
                 progress.note(String(format: "iter %d: eval PPL %.3f (original definition %.3f) over %d items", iteration, result.ppl,
                                      result.originalPPL, evalTexts.count))
                 if result.ppl.isFinite, bestEvalPPL.map({ result.ppl < $0 }) ?? true {
                     bestEvalPPL = result.ppl
                     bestIteration = iteration
-                    evaluated = true
+                    improved = true
                 }
             }
             let stopping = Interrupt.isRequested || settings.stopAfter.map { iteration >= $0 } ?? false
-            if iteration % c.saveCheckpointIters == 0 || iteration == c.maxIters || evaluated || stopping {
-                try checkpoint(iteration: iteration, isBest: evaluated)
+            if iteration % c.saveCheckpointIters == 0 || iteration == c.maxIters || improved || stopping {
+                try checkpoint(iteration: iteration, isBest: improved)
             }
             if stopping {
                 if Interrupt.isRequested { progress.note("interrupted: checkpoint of iteration \(iteration) written; continue with --resume") }
@@ -159,8 +170,8 @@ public final class Trainer<O: Objective> {
 
     /// One optimizer step over the global batch of `iteration`. Returns the loss (sum of the
     /// terms), the gradient norm before clipping, and the elements of the last term (tokens).
-    func step(iteration: Int, lr: Double) throws -> (loss: Double, norm: Double, tokens: Int) {
-        let (loss, tokens) = try accumulateGradients(iteration: iteration)
+    func step(iteration: Int, lr: Double, prepared: Prepared? = nil) throws -> (loss: Double, norm: Double, tokens: Int) {
+        let (loss, tokens) = try accumulateGradients(iteration: iteration, prepared: prepared)
         let norm = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: settings.config.clipGradNorm)
         optimizer.step(lr: lr)
         ema?.update(from: parameters.map(\.tensor))
@@ -168,15 +179,25 @@ public final class Trainer<O: Objective> {
         return (loss, norm, tokens)
     }
 
+    /// The collated micro-batches of an iteration, each with the global indices of its samples.
+    struct Prepared {
+        let micros: [(range: Range<Int>, micro: O.Micro)]
+    }
+
+    /// Fetches and collates the global batch of `iteration` (on the prefetch thread while training).
+    func prepare(iteration: Int) throws -> Prepared {
+        let texts = try batchTexts(iteration)
+        return Prepared(micros: try Self.split(texts.count, into: settings.accumulate).map { range in
+            (range, try objective.collate(Array(texts[range])))
+        })
+    }
+
     /// Forward and backward over the micro-batches of `iteration`, each weighted by its share of
     /// the global batch's elements per term, so the gradients are those of one big batch.
-    func accumulateGradients(iteration: Int) throws -> (loss: Double, tokens: Int) {
-        let texts = try batchTexts(iteration)
-        let micros = try Self.split(texts.count, into: settings.accumulate).map { range in
-            (range, try objective.collate(Array(texts[range])))
-        }
+    func accumulateGradients(iteration: Int, prepared: Prepared? = nil) throws -> (loss: Double, tokens: Int) {
+        let micros = try (prepared ?? prepare(iteration: iteration)).micros
         var totals = [Int](repeating: 0, count: objective.termNames.count)
-        let counts = micros.map { objective.counts($0.1) }
+        let counts = micros.map { objective.counts($0.micro) }
         for c in counts { for (i, n) in c.enumerated() { totals[i] += n } }
         var loss = 0.0
         for ((range, micro), count) in zip(micros, counts) {
