@@ -77,8 +77,10 @@ Fixture layout (safetensors; float32 parameters/gradients, int64 ids/masks)
                decode_cross_entropy1, passages (per passage at the initial weights: sentences, stop
                (mean over its positions), decode (mean over its tokens), decode_tokens),
                original_forward ({"stop_loss", "decode_loss"} of the original forward, initial weights)
-  Note: nn.Embedding(padding_idx=1) gives the pad row (id 1) a zero gradient; AdamW still decays it.
-  No real token in these batches is 1, so the pad rows' gradients are zero by construction too.
+  Note: nn.Embedding(padding_idx=1) gives the pad row (id 1) no gradient from the lookup; AdamW still
+  decays it. No real token in these batches is 1, so in svae/sllm the pad rows' gradients are 0
+  (padded positions are masked out everywhere). In opt the pad row's gradient is NOT 0: the tied LM
+  head gives it the gradient of the class-1 logit.
 
 How to run
 ----------
