@@ -10,6 +10,7 @@ struct SentenceVAECommand: ParsableCommand {
             SVAECommand.self,
             SLLMCommand.self,
             LLMCommand.self,
+            TrainCommand.self,
             ExportCommand.self,
             PlotCommand.self,
             DataCommand.self,
