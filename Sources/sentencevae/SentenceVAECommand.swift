@@ -11,6 +11,7 @@ struct SentenceVAECommand: ParsableCommand {
             SLLMCommand.self,
             LLMCommand.self,
             TrainCommand.self,
+            EvalCommand.self,
             ExportCommand.self,
             PlotCommand.self,
             DataCommand.self,

@@ -140,6 +140,8 @@ struct TrainingSetup {
     var run: (TrainerSettings) throws -> TrainSummary
     /// Perplexity of the model on `texts`.
     var perplexity: ([String], Int) throws -> PerplexityResult
+    /// The figures `eval` adds for this kind of model, over `texts`.
+    var extras: ([String]) throws -> [String: Any] = { _ in [:] }
 
     static func build(kind: ModelKind, config value: ConfigValue, configFile: String, data: DataOptions,
                       weights: ModelWeights? = nil, requireTraining: Bool = true) throws -> TrainingSetup {
@@ -153,8 +155,12 @@ struct TrainingSetup {
             let training = try trainingConfig(cfg, required: requireTraining)
             let loaded = try wrap { try ModelFactory.svae(cfg, configFile: configFile, weights: weights ?? .training(seed: UInt64(training.seed))) }
             let collation = try wrap { try SentenceCollation(tokenizer: ModelAssets.tokenizer(loaded.referenceDirectory), maxLength: cfg.maxSeqLen) }
-            let objective = SVAEObjective(model: loaded.model) { try collation($0) }
-            return try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            let lock = NSLock()
+            let objective = SVAEObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
+            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            setup.extras = { texts in try EvalFigures.reconstruction(loaded.model, texts: texts, collate: { batch in try lock.withLock { try collation(batch) } },
+                                                                    batchSize: training.batchSize) }
+            return setup
         case .sllm:
             let cfg = try wrap { try SLLMConfig(value, file: configFile) }
             ModelAssets.report(warnings: cfg.warnings)
@@ -164,8 +170,13 @@ struct TrainingSetup {
                 try PassageCollation(tokenizer: ModelAssets.tokenizer(loaded.svaeDirectory), splitterMode: data.splitter,
                                      maxSentences: cfg.maxSentenceNum, maxSentenceLength: cfg.maxSentenceLen)
             }
-            let objective = SLLMObjective(model: loaded.model) { try collation($0) }
-            return try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            let lock = NSLock()
+            let objective = SLLMObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
+            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
+            setup.extras = { texts in try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer,
+                                                           collate: { p in try lock.withLock { try collation(p) } }, splitter: collation.splitter) }
+            return setup
         case .opt:
             let cfg = try wrap { try OPTTrainConfig(value, file: configFile) }
             ModelAssets.report(warnings: cfg.warnings)
@@ -176,8 +187,13 @@ struct TrainingSetup {
                 throw CLIError("\(configFile): ref_model_dir is a config.json; say where the tokenizer is with tokenizer_dir")
             }
             let collation = try wrap { try TokenWindowCollation(tokenizer: ModelAssets.tokenizer(tokenizerDir), maxLength: cfg.maxLength) }
-            let objective = OPTObjective(model: loaded.model) { try collation($0) }
-            return try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            let lock = NSLock()
+            let objective = OPTObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
+            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            let tokenizer = try ModelAssets.tokenizer(tokenizerDir)
+            setup.extras = { texts in try EvalFigures.opt(loaded.model, texts: texts, tokenizer: tokenizer, maxLength: cfg.maxLength,
+                                                          splitter: SentenceSplitter(mode: data.splitter)) }
+            return setup
         }
     }
 

@@ -137,7 +137,13 @@ public enum ModelFactory {
         var out = OPT(model: model, config: hf, directory: directory)
         switch weights {
         case let .checkpoint(file):
-            try load(model, from: file)
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
+                guard let dict = try optWeights(file) else { throw ModelFactoryError("\(file): an OPT directory without weights") }
+                try strictLoad(model, dict, source: file)
+            } else {
+                try load(model, from: file)
+            }
         case .training:
             if let directory, let dict = try optWeights(directory) {
                 try strictLoad(model, dict, source: directory)
