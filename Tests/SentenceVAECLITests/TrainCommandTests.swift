@@ -1,0 +1,147 @@
+import Foundation
+import ModelIO
+import XCTest
+
+/// `train`, `eval`, `export` and `plot` through the built binary, on the tiny SVAE config and a
+/// corpus made of the fixture sentences (one document each).
+final class TrainCommandTests: XCTestCase {
+    var directory = ""
+    var corpus: String { directory + "/corpus.txt" }
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "train-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lines = try String(contentsOfFile: CommandRunner.fixture("corpus.txt"), encoding: .utf8).split(separator: "\n")
+        try lines.joined(separator: "\n\n").write(toFile: corpus, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A short run: few iterations, small batch, checkpoints and evaluations every few steps.
+    func trainArguments(_ work: String, iters: Int = 6, extra: [String] = []) -> [String] {
+        ["train", "svae", "-c", CommandRunner.fixture("svae-tiny.yaml"), "--data", corpus, "--eval-documents", "8",
+         "--work-dir", work, "--threads", "1",
+         "--set", "max_iters=\(iters)", "--set", "batch_size=4", "--set", "save_checkpoint_iters=2", "--set", "val_iters=3",
+         "--set", "log_iters=1", "--set", "ema_momentum=0.2", "--set", "resume_train=false", "--set", "max_keep_ckpts=2"] + extra
+    }
+
+    func testTrainWritesTheWorkDirectoryContract() throws {
+        let work = directory + "/run"
+        let r = try CommandRunner.run(trainArguments(work))
+        XCTAssertEqual(r.status, 0, r.err)
+        for file in ["latest.safetensors", "best.safetensors", "final.safetensors", "metrics.jsonl"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/" + file), file)
+        }
+        let records = try String(contentsOfFile: work + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { try CommandRunner.json(String($0)) }
+        let steps = records.filter { $0["loss"] != nil }
+        XCTAssertEqual(steps.map { $0["iter"] as? Int }, [1, 2, 3, 4, 5, 6])
+        for key in ["loss", "lr", "tokens_per_s"] { XCTAssertNotNil(steps[0][key], key) }
+        XCTAssertEqual(records.filter { $0["eval_ppl"] != nil }.map { $0["iter"] as? Int }, [3, 6])
+        let events = try FileManager.default.contentsOfDirectory(atPath: work + "/tensorboard")
+        XCTAssertEqual(events.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1)
+
+        // The model file works with svae and eval, and eval's JSON has the contract's keys.
+        let svae = try CommandRunner.run(["svae", "-c", CommandRunner.fixture("svae-tiny.yaml"), "--checkpoint", work + "/latest.safetensors",
+                                          "--input", "A funny dad he was.", "--json"])
+        XCTAssertEqual(svae.status, 0, svae.err)
+        let eval = try CommandRunner.run(["eval", "svae", "-c", CommandRunner.fixture("svae-tiny.yaml"), "--checkpoint", work + "/best.safetensors",
+                                          "--data", corpus, "--eval-documents", "8", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        let figures = try CommandRunner.json(eval.out)
+        for key in ["ppl", "token_accuracy", "exact_match", "sentences"] { XCTAssertNotNil(figures[key], key) }
+        XCTAssertEqual(figures["sentences"] as? Int, figures["items"] as? Int)
+        // The trainer's last eval (on the EMA weights it saved) is eval's figure.
+        let trainerPPL = records.last { $0["eval_ppl"] != nil }!["eval_ppl"] as! Double
+        XCTAssertEqual(figures["ppl"] as! Double, trainerPPL, accuracy: 1e-4 * trainerPPL)
+
+        // Export to the original's .pth and back: the same tensors.
+        let pth = directory + "/model.pth"
+        let export = try CommandRunner.run(["export", work + "/latest.safetensors", "--to", pth])
+        XCTAssertEqual(export.status, 0, export.err)
+        let a = try loadStateDict(path: work + "/latest.safetensors"), b = try loadStateDict(path: pth)
+        XCTAssertEqual(a.names.sorted(), b.names.sorted())
+        for n in a.names { XCTAssertEqual(try a.tensor(n).floats(), try b.tensor(n).floats(), n) }
+
+        let plot = try CommandRunner.run(["plot", work, "-o", directory + "/curves.svg"])
+        XCTAssertEqual(plot.status, 0, plot.err)
+        XCTAssertTrue(try String(contentsOfFile: directory + "/curves.svg", encoding: .utf8).contains("<svg"))
+    }
+
+    /// Stopping half-way and resuming gives the same model file, bit for bit.
+    func testResumeThroughTheCommandLine() throws {
+        let whole = directory + "/whole", split = directory + "/split"
+        XCTAssertEqual(try CommandRunner.run(trainArguments(whole)).status, 0)
+        XCTAssertEqual(try CommandRunner.run(trainArguments(split, iters: 3)).status, 0)
+        let again = try CommandRunner.run(trainArguments(split))
+        XCTAssertNotEqual(again.status, 0, "a second run without --resume must be refused")
+        XCTAssertTrue(again.err.contains("--resume"), again.err)
+        let resumed = try CommandRunner.run(trainArguments(split, extra: ["--resume"]))
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let a = try Data(contentsOf: URL(fileURLWithPath: whole + "/checkpoints/iter_0000006.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: split + "/checkpoints/iter_0000006.safetensors"))
+        XCTAssertEqual(a, b)
+    }
+
+    /// kill -9 at random moments of a run that checkpoints every iteration: afterwards the newest
+    /// complete checkpoint always loads, `latest.safetensors` always loads, and --resume finishes.
+    func testKillNineLeavesALoadableCheckpoint() throws {
+        let work = directory + "/killed"
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for round in 0..<6 {
+            let p = Process()
+            p.executableURL = CommandRunner.binary
+            p.arguments = trainArguments(work, iters: 400, extra: ["--set", "save_checkpoint_iters=1", "--set", "val_iters=1000"] + (round > 0 ? ["--resume"] : []))
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 400_000...1_500_000, using: &generator))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+            let checkpoints = try FileManager.default.contentsOfDirectory(atPath: work + "/checkpoints")
+            let states = checkpoints.filter { $0.hasSuffix(".state.safetensors") }.sorted()
+            guard let newest = states.last else { continue }
+            let model = work + "/checkpoints/" + newest.replacingOccurrences(of: ".state.safetensors", with: ".safetensors")
+            XCTAssertNoThrow(try loadStateDict(path: model), "round \(round): \(model)")
+            XCTAssertNoThrow(try SafetensorsFile(path: work + "/checkpoints/" + newest), "round \(round): \(newest)")
+            XCTAssertNoThrow(try loadStateDict(path: work + "/latest.safetensors"), "round \(round): latest")
+        }
+        XCTAssertGreaterThan(kills, 0, "no run was killed: the test did not test anything")
+        let finish = try CommandRunner.run(trainArguments(work, iters: 400, extra: ["--set", "save_checkpoint_iters=1", "--set", "val_iters=1000",
+                                                                                   "--set", "max_iters=1", "--resume"]))
+        XCTAssertEqual(finish.status, 0, finish.err)
+    }
+
+    func testBadInputIsReportedClearly() throws {
+        func fails(_ args: [String], _ needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let r = try CommandRunner.run(args)
+            XCTAssertNotEqual(r.status, 0, file: file, line: line)
+            XCTAssertTrue(r.err.contains(needle), "expected '\(needle)' in: \(r.err)", file: file, line: line)
+        }
+        let work = directory + "/bad"
+        let empty = directory + "/empty.txt"
+        try "\n\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        try fails(trainArguments(work).map { $0 == corpus ? empty : $0 }, "no documents")
+        try fails(trainArguments(work, extra: ["--eval-documents", "5000"]), "eval split")
+        try fails(trainArguments(work, iters: 0), "max_iters")
+        try fails(trainArguments(work).map { $0 == corpus ? directory + "/missing.txt" : $0 }, "missing.txt")
+        try fails(trainArguments(work, extra: ["--set", "batch_size"]), "key=value")
+        let bad = directory + "/bad.txt"
+        try Data([0x48, 0x69, 0x0A, 0x0A, 0xC3, 0x28]).write(to: URL(fileURLWithPath: bad))
+        try fails(trainArguments(work).map { $0 == corpus ? bad : $0 }, "UTF-8")
+        // A config with only the model's keys can evaluate but not train; the error names the keys.
+        let modelOnly = directory + "/model.yaml"
+        try "learnable_add: false\nref_model_dir: \(CommandRunner.fixture("tiny-opt"))\nnum_hidden_layers: 1\nmax_seq_len: 32\n"
+            .write(toFile: modelOnly, atomically: true, encoding: .utf8)
+        try fails(["train", "svae", "-c", modelOnly, "--data", corpus, "--work-dir", work], "batch_size")
+        let eval = try CommandRunner.run(["eval", "svae", "-c", modelOnly, "--checkpoint", CommandRunner.fixture("svae-tiny.pth"),
+                                          "--data", corpus, "--eval-documents", "4", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        // A work directory of another model is refused on --resume.
+        let other = directory + "/other"
+        XCTAssertEqual(try CommandRunner.run(trainArguments(other, iters: 2)).status, 0)
+        try fails(trainArguments(other, extra: ["--set", "num_hidden_layers=2", "--resume"]), "another model")
+        // A data server that is not there.
+        try fails(trainArguments(work).map { $0 == corpus ? "http://127.0.0.1:9" : $0 }, "127.0.0.1:9")
+    }
+}
