@@ -170,7 +170,11 @@ public final class Trainer<O: Objective> {
 
     /// One optimizer step over the global batch of `iteration`. Returns the loss (sum of the
     /// terms), the gradient norm before clipping, and the elements of the last term (tokens).
-    func step(iteration: Int, lr: Double, prepared: Prepared? = nil) throws -> (loss: Double, norm: Double, tokens: Int) {
+    public func step(iteration: Int, lr: Double) throws -> (loss: Double, norm: Double, tokens: Int) {
+        try step(iteration: iteration, lr: lr, prepared: nil)
+    }
+
+    func step(iteration: Int, lr: Double, prepared: Prepared?) throws -> (loss: Double, norm: Double, tokens: Int) {
         let (loss, tokens) = try accumulateGradients(iteration: iteration, prepared: prepared)
         let norm = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: settings.config.clipGradNorm)
         optimizer.step(lr: lr)

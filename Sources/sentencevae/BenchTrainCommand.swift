@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import ModelIO
+import SentenceModels
+import TensorCore
+import Training
+
+/// `sentencevae bench train svae`: training speed of the SentenceVAE at the SVAE-768-H1 shape on
+/// the synthetic workload `Tools/reference/bench_torch_train.py` defines, optionally interleaved
+/// round by round with that PyTorch script so both sides of the ratio come from the same minutes.
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Measure SentenceVAE training speed (tokens/s), optionally against PyTorch in interleaved rounds.",
+        discussion: """
+            One step = forward, focal loss, backward, clipping at norm 1.0, AdamW (lr 1e-4), dropout \
+            0.1, random weights, fp32 — what the trainer does, minus data loading and EMA. Batch of \
+            step s: sample i has 8 + (7i + 3s) % 17 tokens, token t is 2 if t = 0 else \
+            4 + (1009i + 37t + 11s) % (vocab − 4) (the same batches as the PyTorch script). Step 0 \
+            is a warm-up; round r times steps 1 + r·steps … (r+1)·steps. real tokens/s counts \
+            the tokens the loss averages over; padded tokens/s what the kernels process.
+
+            --torch 'PYTHON SCRIPT REPO' runs the PyTorch script for one round after each of ours \
+            (same threads, batch and shape), e.g. --torch '/tmp/venv/bin/python \
+            Tools/reference/bench_torch_train.py /tmp/SentenceVAE'.
+            """
+    )
+
+    @Argument(help: "svae")
+    var kind: String = "svae"
+
+    @Option(help: "Kernel threads, the calling thread included.")
+    var threads: Int = 2
+
+    @Option(help: "Timed rounds.")
+    var rounds: Int = 3
+
+    @Option(help: "Optimizer steps per round.")
+    var steps: Int = 2
+
+    @Option(help: "Sentences per batch.")
+    var batch: Int = 32
+
+    @Option var hidden: Int = 768
+    @Option var heads: Int = 12
+    @Option var layers: Int = 1
+    @Option var vocab: Int = 50272
+
+    @Option(help: "Command prefix that runs the PyTorch reference script (see the discussion).")
+    var torch: String?
+
+    func validate() throws {
+        guard kind == "svae" else { throw ValidationError("only 'svae' is benchmarked so far (got '\(kind)')") }
+        guard threads >= 1, rounds >= 1, steps >= 1, batch >= 1 else { throw ValidationError("threads, rounds, steps and batch must be at least 1") }
+    }
+
+    /// The synthetic batch of step `s` as the PyTorch script builds it (as texts of ids for the collation).
+    static func texts(step s: Int, batch: Int, vocab: Int) -> [String] {
+        (0..<batch).map { i in
+            let length = 8 + (7 * i + 3 * s) % 17
+            return (0..<length).map { t in String(t == 0 ? 2 : 4 + (1009 * i + 37 * t + 11 * s) % (vocab - 4)) }.joined(separator: " ")
+        }
+    }
+
+    func run() throws {
+        Threads.count = threads
+        let config = SentenceVAEConfiguration(hiddenSize: hidden, vocabularySize: vocab, attentionHeads: heads, layers: layers,
+                                              maxSequenceLength: 64, dropout: 0.1)
+        let model = try SentenceVAE(config: config, seed: 0)
+        let objective = SVAEObjective(model: model) { texts in
+            try TokenBatch(sequences: texts.map { $0.split(separator: " ").map { Int($0)! } }, padId: 1)
+        }
+        let work = NSTemporaryDirectory() + "bench-train-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var c = TrainingConfig(batchSize: batch, baseLR: 1e-4 / Double(batch), saveCheckpointIters: 1, maxIters: 1, warmupIters: 1,
+                               valIters: 1, cosineAnnealingTMax: 1, maxKeepCheckpoints: 1)
+        c.emaMomentum = 0
+        let trainer = try Trainer(objective: objective, settings: TrainerSettings(workDirectory: work, config: c, kind: "svae"),
+                                  evalTexts: []) { Self.texts(step: $0, batch: batch, vocab: vocab) }
+        let matmulParams = Double(model.parameters().filter { $0.tensor.rank == 2 && !$0.name.contains("embed_token") }
+            .reduce(0) { $0 + $1.tensor.count })
+        print("SentenceVAE hidden \(hidden), \(layers) layer(s), vocab \(vocab): \(model.parameterCount) parameters; batch \(batch); \(threads) thread(s)")
+        print("CPU: \(Self.cpuName())")
+        _ = try trainer.step(iteration: 0, lr: 1e-4)   // warm-up
+        var ours: [Double] = [], theirs: [Double] = []
+        for r in 0..<rounds {
+            var real = 0, padded = 0
+            let start = Date()
+            for s in (1 + r * steps)...((r + 1) * steps) {
+                let texts = Self.texts(step: s, batch: batch, vocab: vocab)
+                let lengths = texts.map { $0.split(separator: " ").count }
+                real += lengths.reduce(0, +)
+                padded += batch * (lengths.max() ?? 0)
+                _ = try trainer.step(iteration: s, lr: 1e-4)
+            }
+            let seconds = Date().timeIntervalSince(start)
+            let gflops = 6 * matmulParams * Double(padded) / seconds / 1e9
+            ours.append(Double(real) / seconds)
+            var line = String(format: "round %d  swift: %.1f real tokens/s (%.1f padded, %.2f s/step, ≈%.0f GFLOP/s in products)",
+                              r, Double(real) / seconds, Double(padded) / seconds, seconds / Double(steps), gflops)
+            if let torch {
+                let rate = try Self.torchRound(torch, round: r, steps: steps, threads: threads, batch: batch,
+                                               hidden: hidden, heads: heads, layers: layers, vocab: vocab)
+                theirs.append(rate)
+                line += String(format: "   pytorch: %.1f real tokens/s   ratio %.2f", rate, Double(real) / seconds / rate)
+            }
+            print(line)
+            fflush(stdout)
+        }
+        let median = { (xs: [Double]) -> Double in xs.sorted()[xs.count / 2] }
+        var summary = String(format: "median: swift %.1f real tokens/s", median(ours))
+        if !theirs.isEmpty {
+            let ratios = zip(ours, theirs).map { $0 / $1 }
+            summary += String(format: ", pytorch %.1f; median ratio of interleaved rounds %.2f", median(theirs), median(ratios))
+        }
+        print(summary)
+    }
+
+    /// One round of the PyTorch script; its first JSON line's `real_tokens_per_s`.
+    static func torchRound(_ command: String, round: Int, steps: Int, threads: Int, batch: Int, hidden: Int, heads: Int,
+                           layers: Int, vocab: Int) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command + " --rounds 1 --steps \(steps) --threads \(threads) --batch \(batch) --hidden \(hidden) "
+            + "--heads \(heads) --layers \(layers) --vocab \(vocab)"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            if let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let rate = obj["real_tokens_per_s"] as? Double {
+                return rate
+            }
+        }
+        throw CLIError("the PyTorch command printed no round (exit \(p.terminationStatus)): \(command)")
+    }
+
+    static func cpuName() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+}
