@@ -112,6 +112,35 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(finish.status, 0, finish.err)
     }
 
+    /// Ctrl-C stops after the current iteration with a checkpoint of it; --resume finishes the run.
+    func testInterruptWritesACheckpoint() throws {
+        let work = directory + "/interrupted"
+        let p = Process()
+        p.executableURL = CommandRunner.binary
+        p.arguments = trainArguments(work, iters: 400, extra: ["--set", "save_checkpoint_iters=1000", "--set", "val_iters=1000"])
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        // Wait until it has trained a little (metrics.jsonl has lines), then interrupt.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOfFile: work + "/metrics.jsonl", encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, text)
+        XCTAssertTrue(text.contains("interrupted"), text)
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: work + "/checkpoints").filter { $0.hasSuffix(".state.safetensors") }
+        XCTAssertEqual(checkpoints.count, 1, "\(checkpoints)")
+        let resumed = try CommandRunner.run(trainArguments(work, iters: 400, extra: ["--set", "max_iters=\(checkpointIteration(checkpoints[0]) + 2)", "--resume"]))
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("resumed from iteration \(checkpointIteration(checkpoints[0]))"), resumed.err)
+    }
+
+    func checkpointIteration(_ name: String) -> Int {
+        Int(name.dropFirst("iter_".count).prefix(7))!
+    }
+
     func testBadInputIsReportedClearly() throws {
         func fails(_ args: [String], _ needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
             let r = try CommandRunner.run(args)
