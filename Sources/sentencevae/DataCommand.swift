@@ -65,20 +65,18 @@ struct DataServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source: LocalCorpusSource
-        do {
-            let loaded = try Corpus.load(path: corpus, jsonlField: jsonlField)
-            for note in loaded.notes { print("note: \(note)") }
-            source = try LocalCorpusSource(corpus: loaded, unit: mode, evalDocuments: evalDocuments, seed: seed,
-                                           splitterMode: splitter)
-        } catch {
-            throw CLIError(error)
-        }
-
+        guard FileManager.default.fileExists(atPath: corpus) else { throw CLIError(DataError.missingPath(corpus)) }
+        // The server listens while the corpus loads and answers /status with "loading." until it
+        // is ready, as the original's does: a trainer started at the same time waits for it.
+        let served = ServedCorpus()
         let router = Router()
-        router.get("status") { _, _ in Self.plain(.ok, "ready.") }
-        router.get("count") { _, _ in Self.plain(.ok, "\(source.count)") }
+        router.get("status") { _, _ in Self.plain(.ok, served.source == nil ? "loading." : "ready.") }
+        router.get("count") { _, _ in
+            guard let source = served.source else { return Self.loading }
+            return Self.plain(.ok, "\(source.count)")
+        }
         router.get("data/:index") { _, context -> Response in
+            guard let source = served.source else { return Self.loading }
             let raw = context.parameters.get("index") ?? ""
             guard let index = Int(raw) else {
                 return Self.plain(.badRequest, "the item index \"\(raw)\" is not an integer")
@@ -89,19 +87,40 @@ struct DataServeCommand: ParsableCommand {
             return Self.plain(.ok, try source.item(index))
         }
 
-        let summary = summaryLines(source)
-        let host = self.host, port = self.port
+        let host = self.host, port = self.port, corpus = self.corpus
+        let listening = DispatchSemaphore(value: 0)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                print("serving \(summary[0]) at http://\(host):\(bound)")
-                for line in summary.dropFirst() { print(line) }
+                served.url = "http://\(host):\(channel.localAddress?.port ?? port)"
+                print("listening at \(served.url); loading \(corpus)")
                 fflush(stdout)
+                listening.signal()
             }
         )
-        try Self.runBlocking { try await app.runService() }
+        let server = ServerTask { try await app.runService() }
+        server.whenDone { listening.signal() }
+        listening.wait()
+        if let failure = server.failure {
+            throw CLIError("cannot listen on \(host):\(port): \(failure); choose another --port, or --port 0 for any free one")
+        }
+
+        do {
+            let loaded = try Corpus.load(path: corpus, jsonlField: jsonlField)
+            for note in loaded.notes { print("note: \(note)") }
+            let source = try LocalCorpusSource(corpus: loaded, unit: mode, evalDocuments: evalDocuments, seed: seed,
+                                               splitterMode: splitter)
+            let summary = summaryLines(source)
+            print("serving \(summary[0]) at \(served.url)")
+            for line in summary.dropFirst() { print(line) }
+            fflush(stdout)
+            served.source = source
+        } catch {
+            // Exiting with the error ends the listening server with the process.
+            throw CLIError(error)
+        }
+        if let failure = server.wait() { throw CLIError("the data server stopped: \(failure)") }
     }
 
     /// What is served, for the start-up message (the first line goes before the URL).
@@ -124,18 +143,80 @@ struct DataServeCommand: ParsableCommand {
                  body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Runs the server to its end (SIGINT/SIGTERM stop it gracefully) from this synchronous
-    /// command; the root command is not async.
-    private static func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
-        final class Outcome: @unchecked Sendable { var error: Error? }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do { try await body() } catch { outcome.error = error }
-            done.signal()
+    private static var loading: Response {
+        plain(.serviceUnavailable, "the corpus is still loading; poll /status until it answers \"ready.\"")
+    }
+}
+
+/// The source being served, nil while the corpus loads; shared with the request handlers.
+private final class ServedCorpus: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _source: LocalCorpusSource?
+    private var _url = ""
+
+    var source: LocalCorpusSource? {
+        get { lock.lock(); defer { lock.unlock() }; return _source }
+        set { lock.lock(); _source = newValue; lock.unlock() }
+    }
+
+    var url: String {
+        get { lock.lock(); defer { lock.unlock() }; return _url }
+        set { lock.lock(); _url = newValue; lock.unlock() }
+    }
+}
+
+/// The server's async run, driven from this synchronous command (the root command is not async).
+/// SIGINT/SIGTERM end it gracefully.
+private final class ServerTask: @unchecked Sendable {
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var finished = false
+    private var error: Error?
+    private var onDone: [() -> Void] = []
+
+    init(_ body: @escaping @Sendable () async throws -> Void) {
+        Task.detached { [self] in
+            do {
+                try await body()
+                finish(nil)
+            } catch {
+                finish(error)
+            }
         }
+    }
+
+    private func finish(_ failure: Error?) {
+        lock.lock()
+        error = failure
+        finished = true
+        let callbacks = onDone
+        lock.unlock()
+        callbacks.forEach { $0() }
+        done.signal()
+    }
+
+    /// What stopped the server (a port in use, say), once it has stopped.
+    var failure: Error? { lock.lock(); defer { lock.unlock() }; return finished ? error : nil }
+
+    /// Calls `body` once the server has ended (at once if it has).
+    func whenDone(_ body: @escaping () -> Void) {
+        lock.lock()
+        if finished {
+            lock.unlock()
+            body()
+            return
+        }
+        onDone.append(body)
+        lock.unlock()
+    }
+
+    /// Waits for the end; returns what stopped the server, nil for a clean stop.
+    func wait() -> Error? {
         done.wait()
-        if let error = outcome.error { throw CLIError("the data server stopped: \(error)") }
+        done.signal()
+        lock.lock()
+        defer { lock.unlock() }
+        return error
     }
 }
 

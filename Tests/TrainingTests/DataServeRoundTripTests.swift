@@ -85,8 +85,6 @@ final class DataServeRoundTripTests: XCTestCase {
                 return XCTFail("the server printed no URL:\n\(server.text)")
             }
             let local = try LocalCorpusSource(corpus: Corpus.load(path: path), unit: unit, evalDocuments: 2, seed: 9)
-            XCTAssertTrue(server.text.contains("eval split: items 0..<\(local.evalCount)"), server.text)
-            XCTAssertTrue(server.text.contains("\(local.count) \(mode) from 7 documents"), server.text)
 
             let remote = try DataServerSource(url: url, evalCount: local.evalCount)
             XCTAssertEqual(remote.count, local.count)
@@ -106,6 +104,9 @@ final class DataServeRoundTripTests: XCTestCase {
             XCTAssertTrue(String(decoding: bad.body, as: UTF8.self).contains("not an integer"))
 
             XCTAssertEqual(server.stop(), 0, "SIGTERM stops the server cleanly:\n\(server.text)")
+            // Printed before the server answered "ready.", read in full once it has exited.
+            XCTAssertTrue(server.text.contains("serving \(local.count) \(mode) from 7 documents (seed 9) at \(url)"), server.text)
+            XCTAssertTrue(server.text.contains("eval split: items 0..<\(local.evalCount)"), server.text)
         }
     }
 

@@ -68,10 +68,12 @@ final class DataServerSourceTests: XCTestCase {
     }
 
     func testGarbageThatIsNotHTTPIsRetriedThenReported() throws {
-        let server = try server([]) { _ in .raw(Array("banana\r\n\r\n".utf8)) }
-        assertDataError(try DataServerSource(url: server.url, evalCount: 0, options: fast),
-                        contains: ["cannot reach \(server.url)/status", "3 tries"])
-        XCTAssertEqual(server.requests, ["/status", "/status", "/status"])
+        for garbage in ["banana\r\n\r\n", ""] {
+            let server = try server([]) { _ in .raw(Array(garbage.utf8)) }
+            assertDataError(try DataServerSource(url: server.url, evalCount: 0, options: fast),
+                            contains: ["\(server.url)/status: no valid HTTP answer", "3 tries", "is this a TeleDS data server"])
+            XCTAssertEqual(server.requests, ["/status", "/status", "/status"])
+        }
     }
 
     func testCountThatIsNotAnInteger() throws {

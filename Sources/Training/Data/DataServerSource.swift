@@ -132,21 +132,21 @@ public final class DataServerSource: SampleSource, @unchecked Sendable {
     /// returned as they are.
     static func get(_ url: String, session: URLSession, options: Options) throws -> (status: Int, body: Data) {
         guard let target = URL(string: url) else { throw DataError.invalidArgument("\(url) is not a valid URL") }
-        var failure = ""
+        var failure: (reason: String, reached: Bool) = ("", false)
         for attempt in 0..<options.attempts {
             if attempt > 0 { Thread.sleep(forTimeInterval: options.backoff * Double(1 << attempt)) }
             switch fetch(target, session: session, timeout: options.requestTimeout) {
             case .success(let (status, body)):
-                if (500..<600).contains(status) && attempt + 1 < options.attempts {
-                    failure = "HTTP \(status)"
-                    continue
-                }
+                if (500..<600).contains(status) && attempt + 1 < options.attempts { continue }
                 return (status, body)
             case .failure(let error):
-                failure = reason(error)
+                failure = describe(error)
             }
         }
-        throw DataError.serverUnreachable(url: url, reason: failure, attempts: options.attempts)
+        if failure.reached {
+            throw DataError.badServerAnswer(url: url, reason: "\(failure.reason) (\(options.attempts) tries)")
+        }
+        throw DataError.serverUnreachable(url: url, reason: failure.reason, attempts: options.attempts)
     }
 
     /// One request, waited for.
@@ -171,16 +171,18 @@ public final class DataServerSource: SampleSource, @unchecked Sendable {
         return answer.result ?? .failure(URLError(.unknown))
     }
 
-    /// Words for a transport failure.
-    private static func reason(_ error: Error) -> String {
-        guard let e = error as? URLError else { return "\(error)" }
+    /// Words for a transport failure, and whether something did answer (so the server is up
+    /// but does not speak HTTP, or dropped the connection).
+    private static func describe(_ error: Error) -> (reason: String, reached: Bool) {
+        guard let e = error as? URLError else { return ("\(error)", false) }
         switch e.code {
-        case .cannotConnectToHost: return "connection refused"
-        case .timedOut: return "no answer before the request timeout"
-        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
-        case .networkConnectionLost: return "the connection was closed before a full answer"
-        case .badServerResponse: return "the answer is not HTTP"
-        default: return e.localizedDescription
+        case .cannotConnectToHost: return ("connection refused", false)
+        case .timedOut: return ("no answer within the request timeout", false)
+        case .cannotFindHost, .dnsLookupFailed: return ("unknown host", false)
+        case .notConnectedToInternet: return ("no network", false)
+        case .networkConnectionLost: return ("the connection was closed before a full answer", true)
+        case .badServerResponse: return ("no valid HTTP answer (the connection closed early, or the answer is not HTTP)", true)
+        default: return ("no valid HTTP answer: \(e.localizedDescription)", true)
         }
     }
 
