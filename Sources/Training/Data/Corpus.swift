@@ -6,7 +6,8 @@ import Foundation
 /// - Plain text (any file that is not `.jsonl`): documents are separated by one or more blank
 ///   lines (a line of only whitespace counts as blank). The lines of one document are trimmed and
 ///   joined with a single space: prose files are hard-wrapped, and the original sentence splitter
-///   cuts at every `\n`, so a wrapped line would otherwise end a sentence in the middle.
+///   cuts at every `\n`, so a wrapped line would otherwise end a sentence in the middle. (Text
+///   without spaces between words, such as Chinese, gains a space at each wrap: give it as JSONL.)
 /// - JSONL (`.jsonl`): one JSON object per line, the text in a string field (`content` by
 ///   default, as in WanJuan). Texts are kept exactly; blank lines are skipped, and so are texts of
 ///   only whitespace (counted in `notes`).
