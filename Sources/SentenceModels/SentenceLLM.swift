@@ -58,7 +58,7 @@ public final class SentenceLLM: Layer {
         public let stopCrossEntropy: Tensor
         public let stopCorrect: Int
         public let decode: Tensor
-        /// Mean cross-entropy of the decoded tokens (the original's `ppl_loss`).
+        /// Mean cross-entropy of the decoded tokens (the original's `ppl_loss`; a value, no gradient).
         public let decodeCrossEntropy: Tensor
         public let decodedTokens: Int
     }
@@ -69,8 +69,8 @@ public final class SentenceLLM: Layer {
         let out = try self(sentences, dropout: dropout)
         let count = sentences.batch
         let stopTargets = (0..<count).map { $0 + 1 < count ? 1 : 0 }
-        let stop = try out.stopLogits.focalLoss(targets: stopTargets)
-        let stopCE = try out.stopLogits.crossEntropy(targets: stopTargets)
+        let (stop, stopCEValue) = try out.stopLogits.focalLossAndCrossEntropy(targets: stopTargets)
+        let stopCE = Tensor(scalar: stopCEValue)
         let stopScores = out.stopLogits.data
         let stopCorrect = (0..<count).filter { (stopScores[2 * $0 + 1] > stopScores[2 * $0] ? 1 : 0) == stopTargets[$0] }.count
         guard count > 1 else {
@@ -84,8 +84,8 @@ public final class SentenceLLM: Layer {
         let flat = try logits.reshaped([(count - 1) * sentences.length, svae.config.vocabularySize])
         let targets = SentenceVAE.targets(next, eosId: svae.config.eosId)
         let ignore = next.mask.map { !$0 }
-        return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: try flat.focalLoss(targets: targets, ignore: ignore),
-                    decodeCrossEntropy: try flat.crossEntropy(targets: targets, ignore: ignore),
-                    decodedTokens: next.mask.filter { $0 }.count)
+        let (decode, decodeCE) = try flat.focalLossAndCrossEntropy(targets: targets, ignore: ignore)
+        return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: decode,
+                    decodeCrossEntropy: Tensor(scalar: decodeCE), decodedTokens: next.mask.filter { $0 }.count)
     }
 }

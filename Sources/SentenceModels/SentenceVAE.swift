@@ -34,7 +34,7 @@ public final class SentenceVAE: Layer {
     public struct Loss {
         /// Focal loss (γ = 2) over real tokens: what training minimises.
         public let focal: Tensor
-        /// Mean cross-entropy over the same tokens: exp of it is the reported PPL.
+        /// Mean cross-entropy over the same tokens (a value, no gradient): exp of it is the reported PPL.
         public let crossEntropy: Tensor
         public let tokens: Int
     }
@@ -46,8 +46,7 @@ public final class SentenceVAE: Layer {
         let flat = try logits.reshaped([tokens.batch * tokens.length, config.vocabularySize])
         let targets = Self.targets(tokens, eosId: config.eosId)
         let ignore = tokens.mask.map { !$0 }
-        return Loss(focal: try flat.focalLoss(targets: targets, ignore: ignore),
-                    crossEntropy: try flat.crossEntropy(targets: targets, ignore: ignore),
-                    tokens: tokens.mask.filter { $0 }.count)
+        let (focal, crossEntropy) = try flat.focalLossAndCrossEntropy(targets: targets, ignore: ignore)
+        return Loss(focal: focal, crossEntropy: Tensor(scalar: crossEntropy), tokens: tokens.mask.filter { $0 }.count)
     }
 }

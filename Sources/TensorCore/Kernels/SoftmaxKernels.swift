@@ -50,6 +50,25 @@ extension Kernels {
         affine(x, scale: 1, shift: shift, out, count: n)
     }
 
+    /// `logSoftmaxRow(x)[target]` without writing the row (the same arithmetic, so the same value).
+    public static func logSoftmaxOfTarget(_ x: UnsafePointer<Float>, target: Int, count n: Int) -> Float {
+        let m = max(x, count: n)
+        guard m > -.infinity else { return -.infinity }
+        var acc = FloatVector()
+        var i = 0
+        while i + 16 <= n {
+            acc += vectorExp(loadVector(x + i) - m)
+            i += 16
+        }
+        var total = acc.sum()
+        while i < n {
+            total += Foundation.exp(x[i] - m)
+            i += 1
+        }
+        let shift = -(m + Foundation.log(total))
+        return x[target] + shift
+    }
+
     /// Softmax backward for one row: `gx = y ⊙ (gy − ⟨gy, y⟩)`.
     public static func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, count n: Int) {
         let inner = dot(y, gy, count: n)

@@ -39,12 +39,20 @@ extension Tensor {
             let ga = a.requiresGrad ? try g.matmul(other, transposeOther: !transposeOther) : nil
             var gb: Tensor?
             if other.requiresGrad {
-                let rows = Shape.count(batchShape) * m
                 if shared {
-                    let g2 = try g.reshaped([rows, n]), a2 = try a.reshaped([rows, k])
-                    gb = transposeOther ? try g2.transposed().matmul(a2) : try a2.transposed().matmul(g2)
+                    let rows = Shape.count(batchShape) * m
+                    gb = transposeOther ? Tensor.transposedProduct(g, a, rows: rows, p: n, q: k)
+                                        : Tensor.transposedProduct(a, g, rows: rows, p: k, q: n)
                 } else {
-                    gb = transposeOther ? try g.transposed().matmul(a) : try a.transposed().matmul(g)
+                    let batches = Shape.count(batchShape)
+                    gb = Tensor(uninitializedShape: other.shape)
+                    for i in 0..<batches {
+                        if transposeOther {
+                            Tensor.transposedProduct(g.data + i * m * n, a.data + i * m * k, rows: m, p: n, q: k, into: gb!.data + i * n * k)
+                        } else {
+                            Tensor.transposedProduct(a.data + i * m * k, g.data + i * m * n, rows: m, p: k, q: n, into: gb!.data + i * k * n)
+                        }
+                    }
                 }
             }
             return [ga, gb]
@@ -73,9 +81,22 @@ extension Tensor {
         return Tensor.record(out, op: "linear", inputs: inputs) { g in
             let g2 = try g.reshaped([rows, outFeatures])
             let gx = x.requiresGrad ? try g.matmul(weight) : nil
-            let gw = weight.requiresGrad ? try g2.transposed().matmul(x.reshaped([rows, inFeatures])) : nil
+            let gw = weight.requiresGrad ? Tensor.transposedProduct(g2, x, rows: rows, p: outFeatures, q: inFeatures) : nil
             let gbias = bias?.requiresGrad == true ? try g2.sum(axis: 0) : nil
             return [gx, gw, gbias]
         }
+    }
+
+    /// `aᵀ·b` for `a` `[rows, p]` and `b` `[rows, q]` (contiguous), through sgemm's transposed-A
+    /// mode: the weight gradients of backward passes, without materialising a transpose.
+    static func transposedProduct(_ a: Tensor, _ b: Tensor, rows: Int, p: Int, q: Int) -> Tensor {
+        let out = Tensor(uninitializedShape: [p, q])
+        transposedProduct(a.data, b.data, rows: rows, p: p, q: q, into: out.data)
+        return out
+    }
+
+    static func transposedProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, p: Int, q: Int,
+                                  into out: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transA: true, transB: false, m: p, n: q, k: rows, a: a, lda: p, b: b, ldb: q, c: out, ldc: q)
     }
 }
