@@ -154,3 +154,14 @@ public enum Threads {
         }
     }
 }
+
+extension Threads {
+    /// Runs `body` over `0..<count` split into one contiguous range per thread, or inline when
+    /// there are fewer than `minimum` elements per thread (element-wise loops of optimizers).
+    public static func forEachChunk(_ count: Int, minimum: Int = 1 << 15, _ body: @escaping (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let tasks = Swift.max(1, Swift.min(shared.threadCount, count / Swift.max(minimum, 1)))
+        if tasks == 1 { return body(0..<count) }
+        shared.run(tasks) { i in body((i * count / tasks)..<((i + 1) * count / tasks)) }
+    }
+}

@@ -44,12 +44,14 @@ public final class AdamW {
             let correction2 = Float((1 - pow(b2, t)).squareRoot())
             let (oneMinusB1, b2f, oneMinusB2, eps) = (Float(1 - b1), Float(b2), Float(1 - b2), Float(hyper.eps))
             let (w, gd, m, v) = (p.data, g.data, exp[i].data, expSquared[i].data)
-            for j in 0..<p.count {
-                w[j] *= decay
-                m[j] += oneMinusB1 * (gd[j] - m[j])
-                v[j] = v[j] * b2f + oneMinusB2 * gd[j] * gd[j]
-                let denom = v[j].squareRoot() / correction2 + eps
-                w[j] -= stepSize * (m[j] / denom)
+            Threads.forEachChunk(p.count) { range in
+                for j in range {
+                    w[j] *= decay
+                    m[j] += oneMinusB1 * (gd[j] - m[j])
+                    v[j] = v[j] * b2f + oneMinusB2 * gd[j] * gd[j]
+                    let denom = v[j].squareRoot() / correction2 + eps
+                    w[j] -= stepSize * (m[j] / denom)
+                }
             }
         }
     }

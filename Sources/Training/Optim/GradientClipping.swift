@@ -9,15 +9,31 @@ public enum GradientClipping {
         var total = 0.0
         for p in parameters {
             guard let g = p.grad else { continue }
-            var sum = 0.0
-            for j in 0..<g.count { sum += Double(g.data[j]) * Double(g.data[j]) }
-            total += sum
+            // Fixed chunks summed in order: the same norm whatever the thread count.
+            let chunk = 1 << 16
+            let parts = (g.count + chunk - 1) / chunk
+            var sums = [Double](repeating: 0, count: parts)
+            sums.withUnsafeMutableBufferPointer { out in
+                let (out, data) = (out, g.data)
+                Threads.forEachChunk(parts, minimum: 1) { range in
+                    for part in range {
+                        var sum = 0.0
+                        for j in (part * chunk)..<Swift.min((part + 1) * chunk, g.count) { sum += Double(data[j]) * Double(data[j]) }
+                        out[part] = sum
+                    }
+                }
+            }
+            total += sums.reduce(0, +)
         }
         let norm = total.squareRoot()
         let coefficient = maxNorm / (norm + 1e-6)
         if coefficient < 1 {
             let c = Float(coefficient)
-            for p in parameters { if let g = p.grad { for j in 0..<g.count { g.data[j] *= c } } }
+            for p in parameters {
+                guard let g = p.grad else { continue }
+                let data = g.data
+                Threads.forEachChunk(g.count) { range in for j in range { data[j] *= c } }
+            }
         }
         return norm
     }
