@@ -57,6 +57,8 @@ public final class SentenceLLM: Layer {
         /// Mean cross-entropy of the stop head, and how many of its decisions are right.
         public let stopCrossEntropy: Tensor
         public let stopCorrect: Int
+        /// The stop head's logits `[sentences, 2]` (for evaluation).
+        public let stopLogits: Tensor
         public let decode: Tensor
         /// Mean cross-entropy of the decoded tokens (the original's `ppl_loss`; a value, no gradient).
         public let decodeCrossEntropy: Tensor
@@ -75,7 +77,7 @@ public final class SentenceLLM: Layer {
         let stopCorrect = (0..<count).filter { (stopScores[2 * $0 + 1] > stopScores[2 * $0] ? 1 : 0) == stopTargets[$0] }.count
         guard count > 1 else {
             let zero = Tensor(scalar: 0)
-            return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: zero, decodeCrossEntropy: zero, decodedTokens: 0)
+            return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, stopLogits: out.stopLogits, decode: zero, decodeCrossEntropy: zero, decodedTokens: 0)
         }
         let next = try TokenBatch(ids: Array(sentences.ids[sentences.length...]), mask: Array(sentences.mask[sentences.length...]),
                                   batch: count - 1, length: sentences.length)
@@ -85,7 +87,7 @@ public final class SentenceLLM: Layer {
         let targets = SentenceVAE.targets(next, eosId: svae.config.eosId)
         let ignore = next.mask.map { !$0 }
         let (decode, decodeCE) = try flat.focalLossAndCrossEntropy(targets: targets, ignore: ignore)
-        return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, decode: decode,
+        return Loss(stop: stop, stopCrossEntropy: stopCE, stopCorrect: stopCorrect, stopLogits: out.stopLogits, decode: decode,
                     decodeCrossEntropy: Tensor(scalar: decodeCE), decodedTokens: next.mask.filter { $0 }.count)
     }
 }

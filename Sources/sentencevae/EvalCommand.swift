@@ -25,7 +25,9 @@ struct EvalCommand: ParsableCommand {
               sllm            stop_accuracy (every stop decision), and comparable_ppl: its nats on \
             sentences 2..n (decoded tokens + EOS + the stop head's "continue") per OPT token of that text.
               opt             comparable_ppl: its nats on sentences 2..n given sentence 1, per token; \
-            the number to put next to the SLLM's comparable_ppl.
+            the number to put next to the SLLM's comparable_ppl. Both cover whole passages only (one \
+            the model cannot see entirely is skipped and counted in comparable_skipped): compare \
+            them when comparable_passages agree.
             """
     )
 

@@ -175,7 +175,8 @@ struct TrainingSetup {
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
             setup.extras = { texts in try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer,
-                                                           collate: { p in try lock.withLock { try collation(p) } }, splitter: collation.splitter) }
+                                                           collate: { p in try lock.withLock { try collation(p) } }, splitter: collation.splitter,
+                                                           maxSentenceLength: cfg.maxSentenceLen) }
             return setup
         case .opt:
             let cfg = try wrap { try OPTTrainConfig(value, file: configFile) }

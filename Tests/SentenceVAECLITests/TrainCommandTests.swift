@@ -67,6 +67,34 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: directory + "/curves.svg", encoding: .utf8).contains("<svg"))
     }
 
+    /// `eval sllm` and `eval opt` on the tiny models: the original's figures, and the comparable
+    /// figure over the same tokens of the same passages (same denominator for both).
+    func testEvalSLLMAndOPTShareTheComparableTokens() throws {
+        let passages = directory + "/passages.txt"
+        let lines = try String(contentsOfFile: CommandRunner.fixture("corpus.txt"), encoding: .utf8).split(separator: "\n")
+        // Documents of two lines each (short enough for the tiny OPT's 64 positions).
+        try stride(from: 0, to: 40, by: 2).map { lines[$0..<($0 + 2)].joined(separator: " ") }.joined(separator: "\n\n")
+            .write(toFile: passages, atomically: true, encoding: .utf8)
+        let sllm = try CommandRunner.run(["eval", "sllm", "-c", CommandRunner.fixture("sllm-tiny.yaml"), "--checkpoint", CommandRunner.fixture("sllm-tiny.pth"),
+                                          "--data", passages, "--eval-documents", "6", "--json"])
+        XCTAssertEqual(sllm.status, 0, sllm.err)
+        let opt = try CommandRunner.run(["eval", "opt", "-c", CommandRunner.fixture("opt-tiny.yaml"), "--data", passages, "--eval-documents", "6", "--json"])
+        XCTAssertEqual(opt.status, 0, opt.err)
+        let (s, o) = (try CommandRunner.json(sllm.out), try CommandRunner.json(opt.out))
+        XCTAssertEqual(s["comparable_passages"] as? Int, 6)
+        XCTAssertEqual(o["comparable_passages"] as? Int, 6)
+        XCTAssertEqual(s["comparable_tokens"] as? Int, o["comparable_tokens"] as? Int)
+        XCTAssertGreaterThan(s["comparable_tokens"] as! Int, 6 * 3)
+        for f in [s, o] {
+            for key in ["ppl", "ppl_original", "comparable_ppl"] {
+                XCTAssertTrue((f[key] as? Double).map { $0.isFinite && $0 > 1 } ?? false, "\(key): \(f)")
+            }
+        }
+        let accuracy = try XCTUnwrap(s["stop_accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(accuracy))
+        XCTAssertGreaterThanOrEqual(s["stop_decisions"] as! Int, 12)
+    }
+
     /// Stopping half-way and resuming gives the same model file, bit for bit.
     func testResumeThroughTheCommandLine() throws {
         let whole = directory + "/whole", split = directory + "/split"

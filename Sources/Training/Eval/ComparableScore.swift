@@ -22,15 +22,13 @@ public struct ComparableScore: Sendable {
     public var natsPerToken: Double { tokens > 0 ? nats / Double(tokens) : .nan }
     public var ppl: Double { exp(natsPerToken) }
 
-    /// SLLM: `passage` holds the passage's sentences as rows; `continuationTokens` is the OPT token
-    /// count of sentences 2..n.
-    public mutating func addSLLM(_ model: SentenceLLM, passage: TokenBatch, continuationTokens: Int) throws {
-        guard passage.batch > 1, continuationTokens > 0 else { return }
-        let loss = try withNoGrad { try model.loss(passage) }
-        let out = try withNoGrad { try model(passage) }
-        let count = passage.batch
+    /// SLLM: `loss` is the model's loss on one passage (evaluation mode); `continuationTokens` is
+    /// the OPT token count of its sentences 2..n.
+    public mutating func addSLLM(_ loss: SentenceLLM.Loss, continuationTokens: Int) throws {
+        let count = loss.stopLogits.shape[0]
+        guard count > 1, continuationTokens > 0 else { return }
         // Stop head: −log p(continue) at positions 0..n−2.
-        let logits = out.stopLogits.data
+        let logits = loss.stopLogits.data
         for i in 0..<(count - 1) {
             let (a, b) = (Double(logits[2 * i]), Double(logits[2 * i + 1]))
             let m = max(a, b)

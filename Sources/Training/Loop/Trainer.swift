@@ -79,7 +79,7 @@ public final class Trainer<O: Objective> {
         parameters = objective.layer.parameters()
         let trainable = parameters.filter { $0.tensor.requiresGrad }
         guard !trainable.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (check finetune_* in the config)") }
-        optimizer = AdamW(parameters: trainable, hyper: { var h = AdamW.Hyperparameters(); h.weightDecay = 0.01; return h }())
+        optimizer = AdamW(parameters: trainable)   // betas 0.9/0.999, eps 1e-8, weight decay 0.01: the original's
         ema = c.emaMomentum > 0 ? EMA(parameters: parameters.map(\.tensor), momentum: Float(c.emaMomentum)) : nil
         store = try CheckpointStore(workDirectory: settings.workDirectory)
         let schedule: LRSchedule = c.lrSchedule == "cosine"
