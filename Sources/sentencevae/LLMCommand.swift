@@ -14,12 +14,17 @@ struct LLMCommand: ParsableCommand {
         discussion: """
             DIR is a Hugging Face OPT directory (config.json; model.safetensors, pytorch_model.bin or a \
             sharded index; vocab.json + merges.txt or tokenizer.json), e.g. a facebook/opt-125m download. \
+            --checkpoint takes the weights from a file instead (e.g. WORKDIR/latest.safetensors of \
+            `sentencevae train opt`; DIR then only needs config.json and the tokenizer). \
             Generation stops at EOS (kept in output_ids) or after --max-new-tokens.
             """
     )
 
     @Option(help: "The HF OPT model directory.")
     var model: String
+
+    @Option(help: "Weights to use instead of the directory's (.safetensors, .pth, .bin).")
+    var checkpoint: String?
 
     @Option(help: "The prompt.")
     var input: String
@@ -38,12 +43,10 @@ struct LLMCommand: ParsableCommand {
 
     func run() throws {
         generation.applyThreads()
-        let directory: HFModelDirectory
-        do { directory = try HFModelDirectory(path: model) } catch { throw CLIError("\(error)") }
-        let hf = try ModelAssets.referenceConfig(model)
+        let loaded: ModelFactory.OPT
+        do { loaded = try ModelFactory.opt(path: model, weights: .checkpoint(checkpoint ?? model)) } catch { throw CLIError("\(error)") }
+        let (opt, hf) = (loaded.model, loaded.config)
         let tokenizer = try ModelAssets.tokenizer(model)
-        let opt = try withoutRandomInitialization { try OPTModel(config: OPTConfiguration(hf)) }  // the weights fill it
-        do { try opt.load(stateDict: directory.optStateDict()) } catch { throw CLIError("\(model): \(error)") }
 
         guard !input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError("the prompt is empty: pass some text with --input")

@@ -95,6 +95,28 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(s["stop_decisions"] as! Int, 12)
     }
 
+    /// OPT from a bare config.json trains from scratch (the tokenizer from tokenizer_dir); from an
+    /// OPT directory it continues from the directory's weights.
+    func testTrainOPTFromScratchOrFromADirectory() throws {
+        let base = ["train", "opt", "-c", CommandRunner.fixture("opt-tiny.yaml"), "--data", corpus, "--eval-documents", "4",
+                    "--threads", "1", "--set", "max_iters=2", "--set", "val_iters=2"]
+        let scratch = try CommandRunner.run(base + ["--work-dir", directory + "/scratch", "--set", "ref_model_dir=\(CommandRunner.fixture("tiny-opt/config.json"))",
+                                                    "--set", "tokenizer_dir=\(CommandRunner.fixture("tiny-opt"))"])
+        XCTAssertEqual(scratch.status, 0, scratch.err)
+        XCTAssertTrue(scratch.err.contains("from scratch"), scratch.err)
+        let noTokenizer = try CommandRunner.run(base + ["--work-dir", directory + "/none", "--set", "ref_model_dir=\(CommandRunner.fixture("tiny-opt/config.json"))"])
+        XCTAssertNotEqual(noTokenizer.status, 0)
+        XCTAssertTrue(noTokenizer.err.contains("tokenizer_dir"), noTokenizer.err)
+        let continued = try CommandRunner.run(base + ["--work-dir", directory + "/continued"])
+        XCTAssertEqual(continued.status, 0, continued.err)
+        XCTAssertTrue(continued.err.contains("continuing from the weights"), continued.err)
+        // The trained model generates through llm --checkpoint.
+        let llm = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--checkpoint", directory + "/scratch/latest.safetensors",
+                                         "--input", "Hello", "--max-new-tokens", "2", "--json"])
+        XCTAssertEqual(llm.status, 0, llm.err)
+        XCTAssertEqual((try CommandRunner.json(llm.out)["output_ids"] as? [Int])?.count, 2)
+    }
+
     /// Stopping half-way and resuming gives the same model file, bit for bit.
     func testResumeThroughTheCommandLine() throws {
         let whole = directory + "/whole", split = directory + "/split"
