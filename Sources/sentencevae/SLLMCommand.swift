@@ -40,6 +40,9 @@ struct SLLMCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: {\"prompt_sentences\", \"sentences\": [{\"ids\", \"text\"}], \"stopped\"}.")
     var json = false
 
+    @Option(name: .customLong("set"), help: "Override a config key: key=value (repeatable), e.g. --set ref_model_dir=PATH.")
+    var overrides: [String] = []
+
     @OptionGroup var generation: GenerationOptions
 
     func validate() throws {
@@ -49,7 +52,11 @@ struct SLLMCommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let cfg: SLLMConfig
-        do { cfg = try SLLMConfig(path: config) } catch { throw CLIError("\(error)") }
+        do { cfg = try SLLMConfig(ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)), file: config) } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError("\(error)")
+        }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SLLM
         do { loaded = try ModelFactory.sllm(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }

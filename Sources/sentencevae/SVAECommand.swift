@@ -34,6 +34,9 @@ struct SVAECommand: ParsableCommand {
     @Flag(help: "Print one JSON object: {\"results\": [{\"input\", \"input_ids\", \"output_ids\", \"output\", \"embedding\"}]}.")
     var json = false
 
+    @Option(name: .customLong("set"), help: "Override a config key: key=value (repeatable), e.g. --set ref_model_dir=PATH.")
+    var overrides: [String] = []
+
     @OptionGroup var generation: GenerationOptions
 
     /// The sentences the original demo reconstructs when given no input.
@@ -55,7 +58,11 @@ struct SVAECommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let cfg: SVAEConfig
-        do { cfg = try SVAEConfig(path: config) } catch { throw CLIError("\(error)") }
+        do { cfg = try SVAEConfig(ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)), file: config) } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError("\(error)")
+        }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SVAE
         do { loaded = try ModelFactory.svae(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }
