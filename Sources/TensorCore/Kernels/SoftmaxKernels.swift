@@ -30,28 +30,23 @@ extension Kernels {
     }
 
     public static func logSoftmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
-        let m = max(x, count: n)
-        guard m > -.infinity else {
+        let lse = logSumExp(x, count: n)
+        guard lse > -.infinity else {
             out.update(repeating: -.infinity, count: n)
             return
         }
-        var acc = FloatVector()
-        var i = 0
-        while i + 16 <= n {
-            acc += vectorExp(loadVector(x + i) - m)
-            i += 16
-        }
-        var total = acc.sum()
-        while i < n {
-            total += Foundation.exp(x[i] - m)
-            i += 1
-        }
-        let shift = -(m + Foundation.log(total))
-        affine(x, scale: 1, shift: shift, out, count: n)
+        affine(x, scale: 1, shift: -lse, out, count: n)
     }
 
     /// `logSoftmaxRow(x)[target]` without writing the row (the same arithmetic, so the same value).
     public static func logSoftmaxOfTarget(_ x: UnsafePointer<Float>, target: Int, count n: Int) -> Float {
+        let lse = logSumExp(x, count: n)
+        guard lse > -.infinity else { return -.infinity }
+        return x[target] + -lse
+    }
+
+    /// `log Σ exp(x)`, computed as `max + log Σ exp(x − max)`; −inf when every element is −inf.
+    static func logSumExp(_ x: UnsafePointer<Float>, count n: Int) -> Float {
         let m = max(x, count: n)
         guard m > -.infinity else { return -.infinity }
         var acc = FloatVector()
@@ -65,8 +60,7 @@ extension Kernels {
             total += Foundation.exp(x[i] - m)
             i += 1
         }
-        let shift = -(m + Foundation.log(total))
-        return x[target] + shift
+        return m + Foundation.log(total)
     }
 
     /// Softmax backward for one row: `gx = y ⊙ (gy − ⟨gy, y⟩)`.
