@@ -18,6 +18,13 @@ enum BLASStartup {
         let environment = ProcessInfo.processInfo.environment
         let action = BLASCore.startupAction(environment: environment, picked: BLASCore.coreName, facts: CPUFeatures.current()) {
             BLAS.setOpenBLASThreads(1)  // our products call OpenBLAS single-threaded; check that path
+            // Test hook (the CLI tests): pretend the named core computes wrong products.
+            if let core = environment["SENTENCEVAE_BLAS_TEST_FAIL_CORE"], core == BLASCore.coreName {
+                return BLASCore.selfCheck { transA, transB, m, n, k, a, lda, b, ldb, c, ldc in
+                    BLASCore.openBLASGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+                    c[0] += 1
+                }
+            }
             return BLASCore.selfCheck()
         }
         switch action {

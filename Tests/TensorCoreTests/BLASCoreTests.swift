@@ -116,6 +116,9 @@ final class BLASCoreTests: XCTestCase {
             return XCTFail("expected a warning and no re-exec")
         }
         XCTAssertTrue(warning.contains("no safer core"), warning)
+        // After falling back to Prescott on an AVX2 machine, the upgrade logic must not undo it.
+        let fellBack = ["OPENBLAS_CORETYPE": "Prescott", BLASCore.guardVariable: "Prescott"]
+        XCTAssertEqual(BLASCore.startupAction(environment: fellBack, picked: "Prescott", facts: haswell) { Self.passing }, .keep(warning: nil))
         // OpenBLAS ignored the name we set (picked stays Haswell): no second try of the same core.
         let ignored = ["OPENBLAS_CORETYPE": "SkylakeX", BLASCore.guardVariable: "SkylakeX"]
         XCTAssertEqual(BLASCore.startupAction(environment: ignored, picked: "Haswell", facts: sapphireRapids) { Self.passing }, .keep(warning: nil))

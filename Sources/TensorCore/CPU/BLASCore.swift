@@ -152,7 +152,7 @@ public enum BLASCore {
     /// Where the core in use came from.
     public enum CoreOrigin: String, Sendable {
         case openBLAS = "OpenBLAS's own detection"
-        case sentencevae = "chosen by sentencevae from the CPU's features (OPENBLAS_CORETYPE overrides)"
+        case sentencevae = "chosen by sentencevae at start-up (OPENBLAS_CORETYPE overrides)"
         case user = "OPENBLAS_CORETYPE set by the user"
     }
 
@@ -168,7 +168,8 @@ public enum BLASCore {
     /// The whole start-up decision, pure but for `selfCheck`, which runs only when needed.
     ///
     /// - `OPENBLAS_CORETYPE` set by the user: kept; a failed self-check only warns.
-    /// - Otherwise, when the CPU has better kernels than `picked`: re-execute with them.
+    /// - Otherwise, when nothing was tried yet and the CPU has better kernels than `picked`:
+    ///   re-execute with them.
     /// - Otherwise, when the self-check fails: re-execute with `fallbackCoreType`, with a warning.
     /// Never to a core already tried, and at most three re-executions in all.
     public static func startupAction(environment: [String: String], picked: String?, facts: CPUFeatures?,
@@ -180,7 +181,9 @@ public enum BLASCore {
             return .reexec(coreType: core, tried: (tried + [core]).joined(separator: ","), warning: warning)
         }
         let origin = coreOrigin(environment: environment)
-        if origin != .user, let facts, let better = preferredCoreType(picked: picked, facts: facts), let action = reexec(better, nil) {
+        // Upgrade only in the first process: a re-executed one either has the core we chose or one
+        // we fell back to after a failed check, which must not be upgraded again.
+        if origin != .user, tried.isEmpty, let facts, let better = preferredCoreType(picked: picked, facts: facts), let action = reexec(better, nil) {
             return action
         }
         let check = selfCheck()
