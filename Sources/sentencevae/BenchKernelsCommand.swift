@@ -9,8 +9,12 @@ struct BenchKernelsCommand: ParsableCommand {
         abstract: "Benchmark matrix products (ours vs OpenBLAS called directly) and element-wise kernels.",
         discussion: """
         Products are x[M,K]·W[N,K]ᵀ, the layout of PyTorch's Linear. One-row products (M = 1) are \
-        memory-bound and reported in GB/s of weights streamed; the others in GFLOP/s. Both sides run \
-        in the same process, one after the other, so the ratio is fair on a noisy machine.
+        memory-bound and reported in GB/s of weights streamed, as a share of the read bandwidth; the \
+        others in GFLOP/s, as a share (ours / OpenBLAS direct) of the CPU's FMA peak measured in the \
+        same run, so slow BLAS kernels show even when both sides use them. The OpenBLAS core in use \
+        and who chose it (OpenBLAS, sentencevae from the CPU's features, or OPENBLAS_CORETYPE) come \
+        first. Both sides run in the same process, one after the other, so the ratio is fair on a \
+        noisy machine.
         """
     )
 
@@ -23,7 +27,15 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Flag(help: "Only print the OpenBLAS core in use and who chose it; measure nothing.")
+    var coreOnly = false
+
     func run() throws {
+        if coreOnly {
+            let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
+            print("BLAS: OpenBLAS core \(BLASCore.coreName ?? "not OpenBLAS"), \(origin.rawValue)")
+            return
+        }
         let threadCounts = try threads.split(separator: ",").map { part -> Int in
             guard let t = Int(part.trimmingCharacters(in: .whitespaces)), t > 0 else {
                 throw ValidationError("--threads takes positive integers separated by commas, e.g. 1,2 (got '\(threads)')")
@@ -40,8 +52,15 @@ struct BenchKernelsCommand: ParsableCommand {
 
         var products: [KernelBenchmark.ProductResult] = []
         var bandwidth: [Int: Double] = [:]
+        var peak: [Int: KernelBenchmark.PeakResult] = [:]
         for t in threadCounts { bandwidth[t] = KernelBenchmark.readBandwidth(threads: t) }
+        for t in threadCounts { peak[t] = KernelBenchmark.fmaPeak(threads: t) }
+        let core = BLASCore.coreName ?? "not OpenBLAS"
+        let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
         if !json {
+            print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")
+            print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
+                  + threadCounts.map { "\(format(peak[$0]!.gflops)) GFLOP/s at \($0) thread(s) (\(format(peak[$0]!.perThread)) per thread)" }.joined(separator: ", "))
             print("Memory read bandwidth (sum over 256 MB): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
             print("Products x[M,K]·W[N,K]ᵀ  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
             print(pad("M,K,N", 16) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
@@ -54,7 +73,7 @@ struct BenchKernelsCommand: ParsableCommand {
                     let fraction = r.ours / bandwidth[t]!
                     // Weights under 64 MB can sit in a server's last-level cache: no DRAM comparison then.
                     let cached = k * n * 4 < 64 << 20
-                    let share = r.unit != "GB/s" ? "" : cached ? "  (weights may fit in cache)" : "  (\(Int((fraction * 100).rounded()))% of read bandwidth)"
+                    let share = r.unit != "GB/s" ? "  (\(Int((r.ours / peak[t]!.gflops * 100).rounded()))% / \(Int((r.openBLAS / peak[t]!.gflops * 100).rounded()))% of FMA peak)" : cached ? "  (weights may fit in cache)" : "  (\(Int((fraction * 100).rounded()))% of read bandwidth)"
                     print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + pad(format(r.ours) + " " + r.unit, 18)
                           + pad(format(r.openBLAS) + " " + r.unit, 18) + format(r.ratio, digits: 2) + share)
                 }
@@ -63,13 +82,16 @@ struct BenchKernelsCommand: ParsableCommand {
         let kernels = KernelBenchmark.kernels()
         if json {
             struct Report: Codable {
+                let blasCore: String
+                let blasCoreOrigin: String
+                let fmaPeakGFLOPs: [String: Double]
                 let readBandwidthGBs: [String: Double]
                 let products: [KernelBenchmark.ProductResult]
                 let kernels: [KernelBenchmark.KernelResult]
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(Report(readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, kernels: kernels)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, kernels: kernels)), as: UTF8.self))
         } else {
             print("\nElement-wise kernels (one thread)")
             for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }

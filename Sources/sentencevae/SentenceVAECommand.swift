@@ -22,4 +22,10 @@ struct SentenceVAECommand: ParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// Chooses the BLAS kernels (possibly re-executing: see `BLASStartup`) before anything else runs.
+    static func main() {
+        BLASStartup.run()
+        main(nil)
+    }
 }

@@ -18,7 +18,8 @@ enum CommandRunner {
         let err: String
     }
 
-    static func run(_ arguments: [String], in directory: String? = nil) throws -> Output {
+    /// `environment` entries are added to (or, with nil values, removed from) this process's environment.
+    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> Output {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("build the sentencevae executable first (swift build)")
         }
@@ -26,6 +27,11 @@ enum CommandRunner {
         p.executableURL = binary
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            p.environment = merged
+        }
         let output = Pipe(), error = Pipe()
         p.standardOutput = output
         p.standardError = error
