@@ -1,17 +1,19 @@
 import ArgumentParser
 import Foundation
 import ModelIO
+import NeuralNet
 import SentenceModels
 import TensorCore
 import Training
 
-/// `sentencevae bench train svae`: training speed of the SentenceVAE at the SVAE-768-H1 shape on
-/// the synthetic workload `Tools/reference/bench_torch_train.py` defines, optionally interleaved
-/// round by round with that PyTorch script so both sides of the ratio come from the same minutes.
+/// `sentencevae bench train svae|opt`: training speed of the SentenceVAE at the SVAE-768-H1 shape,
+/// or of OPT at the 125m shape, on the synthetic workloads `Tools/reference/bench_torch_train.py`
+/// and `bench_torch_train_opt.py` define, optionally interleaved round by round with that PyTorch
+/// script so both sides of the ratio come from the same minutes.
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Measure SentenceVAE training speed (tokens/s), optionally against PyTorch in interleaved rounds.",
+        abstract: "Measure SentenceVAE or OPT training speed (tokens/s), optionally against PyTorch in interleaved rounds.",
         discussion: """
             One step = forward, focal loss, backward, clipping at norm 1.0, AdamW (lr 1e-4), dropout \
             0.1, random weights, fp32 — what the trainer does, minus data loading and EMA. Batch of \
@@ -20,13 +22,19 @@ struct BenchTrainCommand: ParsableCommand {
             is a warm-up; round r times steps 1 + r·steps … (r+1)·steps. real tokens/s counts \
             the tokens the loss averages over; padded tokens/s what the kernels process.
 
-            --torch 'PYTHON SCRIPT REPO' runs the PyTorch script for one round after each of ours \
+            opt: OPT (pre-LN, FFN 4·hidden, tied head, dropout 0.1) at the 125m shape by default \
+            (--hidden 768 --heads 12 --layers 12), batch 4 of 64–128-token rows: sample i of step s \
+            has 64 + (7i + 3s) % 65 tokens, same token formula; loss = mean cross-entropy of every \
+            real next token.
+
+            --torch 'PYTHON SCRIPT [REPO]' runs the PyTorch script for one round after each of ours \
             (same threads, batch and shape), e.g. --torch '/tmp/venv/bin/python \
-            Tools/reference/bench_torch_train.py /tmp/SentenceVAE'.
+            Tools/reference/bench_torch_train.py /tmp/SentenceVAE' (svae) or --torch \
+            '/tmp/venv/bin/python Tools/reference/bench_torch_train_opt.py' (opt).
             """
     )
 
-    @Argument(help: "svae")
+    @Argument(help: "svae | opt")
     var kind: String = "svae"
 
     @Option(help: "Kernel threads, the calling thread included.")
@@ -38,60 +46,78 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Optimizer steps per round.")
     var steps: Int = 2
 
-    @Option(help: "Sentences per batch.")
-    var batch: Int = 32
+    @Option(help: "Samples per batch (default: 32 sentences for svae, 4 rows for opt).")
+    var batch: Int?
 
     @Option var hidden: Int = 768
     @Option var heads: Int = 12
-    @Option var layers: Int = 1
+    @Option(help: "Layers (default: 1 for svae, 12 for opt).")
+    var layers: Int?
     @Option var vocab: Int = 50272
 
     @Option(help: "Command prefix that runs the PyTorch reference script (see the discussion).")
     var torch: String?
 
     func validate() throws {
-        guard kind == "svae" else { throw ValidationError("only 'svae' is benchmarked so far (got '\(kind)')") }
-        guard threads >= 1, rounds >= 1, steps >= 1, batch >= 1 else { throw ValidationError("threads, rounds, steps and batch must be at least 1") }
+        guard kind == "svae" || kind == "opt" else { throw ValidationError("kind must be svae or opt (got '\(kind)')") }
+        guard threads >= 1, rounds >= 1, steps >= 1, (batch ?? 1) >= 1, (layers ?? 1) >= 1 else {
+            throw ValidationError("threads, rounds, steps, batch and layers must be at least 1")
+        }
     }
 
-    /// The synthetic batch of step `s` as the PyTorch script builds it (as texts of ids for the collation).
-    static func texts(step s: Int, batch: Int, vocab: Int) -> [String] {
+    /// The synthetic batch of step `s` as the PyTorch script builds it (as texts of ids for the
+    /// collation): rows of `base + (7i + 3s) % span` tokens.
+    static func texts(step s: Int, batch: Int, vocab: Int, base: Int = 8, span: Int = 17) -> [String] {
         (0..<batch).map { i in
-            let length = 8 + (7 * i + 3 * s) % 17
+            let length = base + (7 * i + 3 * s) % span
             return (0..<length).map { t in String(t == 0 ? 2 : 4 + (1009 * i + 37 * t + 11 * s) % (vocab - 4)) }.joined(separator: " ")
         }
     }
 
     func run() throws {
         Threads.count = threads
-        let config = SentenceVAEConfiguration(hiddenSize: hidden, vocabularySize: vocab, attentionHeads: heads, layers: layers,
-                                              maxSequenceLength: 64, dropout: 0.1)
-        let model = try SentenceVAE(config: config, seed: 0)
-        let objective = SVAEObjective(model: model) { texts in
-            try TokenBatch(sequences: texts.map { $0.split(separator: " ").map { Int($0)! } }, padId: 1)
-        }
+        let (batch, layers) = (self.batch ?? (kind == "opt" ? 4 : 32), self.layers ?? (kind == "opt" ? 12 : 1))
+        let (base, span) = kind == "opt" ? (64, 65) : (8, 17)
+        let parse = { (texts: [String]) in try TokenBatch(sequences: texts.map { $0.split(separator: " ").map { Int($0)! } }, padId: 1) }
+        let layer: Layer
+        let step: (Int) throws -> Void
         let work = NSTemporaryDirectory() + "bench-train-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: work) }
         var c = TrainingConfig(batchSize: batch, baseLR: 1e-4 / Double(batch), saveCheckpointIters: 1, maxIters: 1, warmupIters: 1,
                                valIters: 1, cosineAnnealingTMax: 1, maxKeepCheckpoints: 1)
         c.emaMomentum = 0
-        let trainer = try Trainer(objective: objective, settings: TrainerSettings(workDirectory: work, config: c, kind: "svae"),
-                                  evalTexts: []) { Self.texts(step: $0, batch: batch, vocab: vocab) }
-        let matmulParams = Double(model.parameters().filter { $0.tensor.rank == 2 && !$0.name.contains("embed_token") }
-            .reduce(0) { $0 + $1.tensor.count })
-        print("SentenceVAE hidden \(hidden), \(layers) layer(s), vocab \(vocab): \(model.parameterCount) parameters; batch \(batch); \(threads) thread(s)")
+        let texts = { (s: Int) in Self.texts(step: s, batch: batch, vocab: vocab, base: base, span: span) }
+        if kind == "opt" {
+            let model = try OPTModel(config: OPTConfiguration(hiddenSize: hidden, ffnDim: 4 * hidden, attentionHeads: heads, layers: layers,
+                                                              vocabularySize: vocab, dropout: 0.1))
+            let trainer = try Trainer(objective: OPTObjective(model: model, collate: parse),
+                                      settings: TrainerSettings(workDirectory: work, config: c, kind: "opt"), evalTexts: [], batchTexts: texts)
+            (layer, step) = (model, { _ = try trainer.step(iteration: $0, lr: 1e-4) })
+            print("OPT hidden \(hidden), \(layers) layers, vocab \(vocab): \(model.parameterCount) parameters; batch \(batch); \(threads) thread(s)")
+        } else {
+            let config = SentenceVAEConfiguration(hiddenSize: hidden, vocabularySize: vocab, attentionHeads: heads, layers: layers,
+                                                  maxSequenceLength: 64, dropout: 0.1)
+            let model = try SentenceVAE(config: config, seed: 0)
+            let trainer = try Trainer(objective: SVAEObjective(model: model, collate: parse),
+                                      settings: TrainerSettings(workDirectory: work, config: c, kind: "svae"), evalTexts: [], batchTexts: texts)
+            (layer, step) = (model, { _ = try trainer.step(iteration: $0, lr: 1e-4) })
+            print("SentenceVAE hidden \(hidden), \(layers) layer(s), vocab \(vocab): \(model.parameterCount) parameters; batch \(batch); \(threads) thread(s)")
+        }
+        // Products: every 2-D weight but the embedding table, plus OPT's tied head (the table).
+        let tied = kind == "opt" ? vocab * hidden : 0
+        let weights = layer.parameters().filter { $0.tensor.rank == 2 && !$0.name.contains("embed_") }
+        let matmulParams = Double(weights.reduce(tied) { (sum: Int, p: (name: String, tensor: Tensor)) in sum + p.tensor.count })
         print("CPU: \(Self.cpuName())")
-        _ = try trainer.step(iteration: 0, lr: 1e-4)   // warm-up
+        try step(0)   // warm-up
         var ours: [Double] = [], theirs: [Double] = []
         for r in 0..<rounds {
             var real = 0, padded = 0
             let start = Date()
             for s in (1 + r * steps)...((r + 1) * steps) {
-                let texts = Self.texts(step: s, batch: batch, vocab: vocab)
-                let lengths = texts.map { $0.split(separator: " ").count }
+                let lengths = texts(s).map { $0.split(separator: " ").count }
                 real += lengths.reduce(0, +)
                 padded += batch * (lengths.max() ?? 0)
-                _ = try trainer.step(iteration: s, lr: 1e-4)
+                try step(s)
             }
             let seconds = Date().timeIntervalSince(start)
             let gflops = 6 * matmulParams * Double(padded) / seconds / 1e9
