@@ -155,28 +155,27 @@ struct TrainingSetup {
             let training = try trainingConfig(cfg, required: requireTraining)
             let loaded = try wrap { try ModelFactory.svae(cfg, configFile: configFile, weights: weights ?? .training(seed: UInt64(training.seed))) }
             let collation = try wrap { try SentenceCollation(tokenizer: ModelAssets.tokenizer(loaded.referenceDirectory), maxLength: cfg.maxSeqLen) }
-            let lock = NSLock()
-            let objective = SVAEObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
+            let collate = locked(collation.callAsFunction)
+            let objective = SVAEObjective(model: loaded.model, collate: collate)
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
-            setup.extras = { texts in try EvalFigures.reconstruction(loaded.model, texts: texts, collate: { batch in try lock.withLock { try collation(batch) } },
-                                                                    batchSize: training.batchSize) }
+            setup.extras = { texts in try EvalFigures.reconstruction(loaded.model, texts: texts, collate: collate, batchSize: training.batchSize) }
             return setup
         case .sllm:
             let cfg = try wrap { try SLLMConfig(value, file: configFile) }
             ModelAssets.report(warnings: cfg.warnings)
             let training = try trainingConfig(cfg, required: requireTraining)
             let loaded = try wrap { try ModelFactory.sllm(cfg, configFile: configFile, weights: weights ?? .training(seed: UInt64(training.seed))) }
-            let collation = try wrap {
-                try PassageCollation(tokenizer: ModelAssets.tokenizer(loaded.svaeDirectory), splitterMode: data.splitter,
-                                     maxSentences: cfg.maxSentenceNum, maxSentenceLength: cfg.maxSentenceLen)
-            }
-            let lock = NSLock()
-            let objective = SLLMObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
-            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
-            setup.extras = { texts in try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer,
-                                                           collate: { p in try lock.withLock { try collation(p) } }, splitter: collation.splitter,
-                                                           maxSentenceLength: cfg.maxSentenceLen) }
+            let collation = try wrap {
+                try PassageCollation(tokenizer: tokenizer, splitterMode: data.splitter, maxSentences: cfg.maxSentenceNum,
+                                     maxSentenceLength: cfg.maxSentenceLen)
+            }
+            let collate: ([String]) throws -> PassageBatch = locked(collation.callAsFunction)
+            let objective = SLLMObjective(model: loaded.model, collate: collate)
+            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
+            // Extras run only in `eval`, where no prefetch thread tokenizes alongside them.
+            setup.extras = { texts in try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer, collate: collate,
+                                                           splitter: collation.splitter, maxSentenceLength: cfg.maxSentenceLen) }
             return setup
         case .opt:
             let cfg = try wrap { try OPTTrainConfig(value, file: configFile) }
@@ -187,15 +186,21 @@ struct TrainingSetup {
             guard let tokenizerDir = try cfg.tokenizerDir.map({ try resolvePath($0, configFile: configFile) }) ?? loaded.directory else {
                 throw CLIError("\(configFile): ref_model_dir is a config.json; say where the tokenizer is with tokenizer_dir")
             }
-            let collation = try wrap { try TokenWindowCollation(tokenizer: ModelAssets.tokenizer(tokenizerDir), maxLength: cfg.maxLength) }
-            let lock = NSLock()
-            let objective = OPTObjective(model: loaded.model) { texts in try lock.withLock { try collation(texts) } }
-            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             let tokenizer = try ModelAssets.tokenizer(tokenizerDir)
+            let collation = try wrap { try TokenWindowCollation(tokenizer: tokenizer, maxLength: cfg.maxLength) }
+            let objective = OPTObjective(model: loaded.model, collate: locked(collation.callAsFunction))
+            var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             setup.extras = { texts in try EvalFigures.opt(loaded.model, texts: texts, tokenizer: tokenizer, maxLength: cfg.maxLength,
                                                           splitter: SentenceSplitter(mode: data.splitter)) }
             return setup
         }
+    }
+
+    /// A collation behind a lock: the trainer's prefetch thread and evaluation on the main thread
+    /// share it, and a tokenizer is not thread-safe.
+    static func locked<T>(_ collate: @escaping ([String]) throws -> T) -> ([String]) throws -> T {
+        let lock = NSLock()
+        return { texts in try lock.withLock { try collate(texts) } }
     }
 
     /// The training keys, or (for eval) defaults that only set the batch size and seed.
@@ -207,10 +212,7 @@ struct TrainingSetup {
     }
 
     static func resolvePath(_ path: String, configFile: String) throws -> String {
-        if FileManager.default.fileExists(atPath: path) { return path }
-        let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(path).path
-        if FileManager.default.fileExists(atPath: beside) { return beside }
-        throw CLIError("\(path) (from \(configFile)): no such file or directory, neither relative to the working directory nor to the config file")
+        do { return try ModelFactory.resolveFile(path, configFile: configFile) } catch { throw CLIError("\(error)") }
     }
 
     static func finish<O: Objective>(_ objective: O, kind: ModelKind, training: TrainingConfig, device: String, notes: [String],

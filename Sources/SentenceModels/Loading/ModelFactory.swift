@@ -186,11 +186,11 @@ public enum ModelFactory {
     }
 
     /// A path from a config: as given, else relative to the config file.
-    private static func resolveFile(_ path: String, configFile: String) throws -> String {
+    public static func resolveFile(_ path: String, configFile: String) throws -> String {
         if FileManager.default.fileExists(atPath: path) { return path }
         let beside = URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent(path).path
         if FileManager.default.fileExists(atPath: beside) { return beside }
-        throw ModelFactoryError("\(path) (from \(configFile)): no such file, neither relative to the working directory nor to the config file")
+        throw ModelFactoryError("\(path) (from \(configFile)): no such file or directory, neither relative to the working directory nor to the config file")
     }
 
     /// The original's `load_ref_model`: the reference OPT's token embedding into the SVAE's.
