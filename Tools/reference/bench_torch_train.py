@@ -94,20 +94,7 @@ def main():
         opt.step()
         return real, padded
 
-    step(0)   # warm-up
-    rounds = []
-    s = 1
-    for r in range(args.rounds):
-        real = padded = 0
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            a, b = step(s)
-            real, padded, s = real + a, padded + b, s + 1
-        sec = time.perf_counter() - t0
-        line = {"round": r, "steps": args.steps, "seconds": round(sec, 4), "real_tokens": real,
-                "real_tokens_per_s": round(real / sec, 1), "padded_tokens_per_s": round(padded / sec, 1)}
-        rounds.append(line)
-        print(json.dumps(line), flush=True)
+    rounds = run_rounds(step, args.rounds, args.steps)
     print(json.dumps({
         "median_real_tokens_per_s": statistics.median(x["real_tokens_per_s"] for x in rounds),
         "median_padded_tokens_per_s": statistics.median(x["padded_tokens_per_s"] for x in rounds),
@@ -115,6 +102,25 @@ def main():
         "threads": args.threads, "torch": torch.__version__,
         "config": {k: getattr(args, k) for k in ("hidden", "heads", "layers", "vocab", "batch", "max_seq_len")},
         "params": sum(p.numel() for p in params)}))
+
+
+def run_rounds(step, rounds, steps):
+    """Step 0 as a warm-up, then `rounds` timed rounds of `steps` steps (s = 1, 2, …); `step(s)`
+    returns (real tokens, padded tokens). Prints one JSON line per round and returns them."""
+    step(0)
+    lines, s = [], 1
+    for r in range(rounds):
+        real = padded = 0
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            a, b = step(s)
+            real, padded, s = real + a, padded + b, s + 1
+        sec = time.perf_counter() - t0
+        line = {"round": r, "steps": steps, "seconds": round(sec, 4), "real_tokens": real,
+                "real_tokens_per_s": round(real / sec, 1), "padded_tokens_per_s": round(padded / sec, 1)}
+        lines.append(line)
+        print(json.dumps(line), flush=True)
+    return lines
 
 
 if __name__ == "__main__":

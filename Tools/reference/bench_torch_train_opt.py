@@ -24,11 +24,15 @@ Output: one JSON line per round {"round", "steps", "seconds", "real_tokens", "re
 """
 import argparse
 import json
+import os
 import statistics
-import time
+import sys
 
 import torch
 from transformers import OPTConfig, OPTForCausalLM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_torch_train import run_rounds  # noqa: E402  (the same warm-up and timed rounds)
 
 
 def batch_for_step(s, batch, vocab):
@@ -77,19 +81,7 @@ def main():
         opt.step()
         return real, padded
 
-    step(0)
-    rounds, s = [], 1
-    for r in range(args.rounds):
-        real = padded = 0
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            a, b = step(s)
-            real, padded, s = real + a, padded + b, s + 1
-        sec = time.perf_counter() - t0
-        line = {"round": r, "steps": args.steps, "seconds": round(sec, 4), "real_tokens": real,
-                "real_tokens_per_s": round(real / sec, 1), "padded_tokens_per_s": round(padded / sec, 1)}
-        rounds.append(line)
-        print(json.dumps(line), flush=True)
+    rounds = run_rounds(step, args.rounds, args.steps)
     print(json.dumps({"median_real_tokens_per_s": statistics.median(x["real_tokens_per_s"] for x in rounds),
                       "threads": args.threads, "torch": torch.__version__, "params": sum(p.numel() for p in params)}))
 
