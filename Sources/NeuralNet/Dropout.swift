@@ -10,20 +10,27 @@ import TensorCore
 /// coordinates, so the masks of real positions never depend on it.
 public final class DropoutContext {
     public let probability: Float
-    /// One seed per sample. With one seed per row of a tensor, row b uses `sampleSeeds[b]`; with a
-    /// single seed, the whole tensor is one sample (e.g. one SLLM passage whose rows are sentences).
+    /// One seed per sample: row b of every tensor uses `sampleSeeds[b]` (a batch of one sample
+    /// too), or with `init(probability:seed:)` the whole tensor is one sample (e.g. one SLLM
+    /// passage whose rows are sentences).
     public let sampleSeeds: [UInt64]
+    /// True when rows are samples; false when the whole tensor is one.
+    let perRow: Bool
     private var calls: UInt64 = 0
 
+    /// Rows of every tensor are the samples, seeded by `sampleSeeds`.
     public init(probability: Float, sampleSeeds: [UInt64]) {
         precondition(!sampleSeeds.isEmpty, "DropoutContext needs at least one sample seed")
         self.probability = probability
         self.sampleSeeds = sampleSeeds
+        perRow = true
     }
 
-    /// One sample with this seed.
-    public convenience init(probability: Float, seed: UInt64) {
-        self.init(probability: probability, sampleSeeds: [seed])
+    /// The whole tensor is one sample with this seed.
+    public init(probability: Float, seed: UInt64) {
+        self.probability = probability
+        sampleSeeds = [seed]
+        perRow = false
     }
 
     /// The seed of sample `index` of the global batch at `step` of a run seeded with `seed`.
@@ -37,7 +44,6 @@ public final class DropoutContext {
             throw TensorError.invalidArgument(op: "dropout", reason: "probability \(probability) must be in [0, 1)")
         }
         calls += 1
-        let perRow = sampleSeeds.count > 1
         if perRow, x.rank == 0 || x.shape[0] != sampleSeeds.count {
             throw TensorError.invalidArgument(op: "dropout", reason: "tensor \(x.shape) does not have one row per sample (\(sampleSeeds.count) samples)")
         }

@@ -113,6 +113,15 @@ public final class Tensor {
 
     /// Forgets the accumulated gradient (call between optimiser steps).
     public func zeroGrad() { grad = nil }
+
+    /// The gradient, created as zeros if no backward pass reached this tensor yet: for code that
+    /// brings gradients from elsewhere (data-parallel training sums other ranks' into it).
+    public func materializedGrad() -> Tensor {
+        if let grad { return grad }
+        let g = Tensor.zeros(shape)
+        grad = g
+        return g
+    }
 }
 
 extension Tensor: CustomStringConvertible {

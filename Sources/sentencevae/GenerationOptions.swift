@@ -62,7 +62,14 @@ struct GenerationStats {
 
 /// Writes to standard error (warnings and progress never mix with the JSON on stdout).
 func warn(_ message: String) {
+    guard !Warnings.silenced else { return }
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+enum Warnings {
+    /// Set on the ranks of a data-parallel job other than 0, so notes are printed once; errors
+    /// are printed by whichever rank has them.
+    nonisolated(unsafe) static var silenced = false
 }
 
 /// JSON for the command-line contracts: keys in a fixed order, no escaping of "/".

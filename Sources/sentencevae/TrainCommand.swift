@@ -69,6 +69,13 @@ struct TrainCommand: ParsableCommand {
             and iter_N.state.safetensors (what --resume needs), latest.safetensors, best.safetensors \
             (lowest eval PPL), final.safetensors, metrics.jsonl, tensorboard/ (tensorboard --logdir \
             WORKDIR). Ctrl-C stops after writing a checkpoint; --resume continues bit for bit.
+
+            Data-parallel: mpirun -np N sentencevae train … (or srun --mpi=pmix under Slurm) runs N \
+            ranks; each computes its shard of every global batch (batch_size stays the global \
+            batch) and the gradients are summed with MPI_Allreduce, so the step equals the \
+            single-process one. Rank 0 writes the work directory, which every rank must see at the \
+            same path to --resume. Needs Open MPI's libmpi at run time (SENTENCEVAE_LIBMPI=PATH to \
+            choose one); default threads per rank = cores / ranks on the machine.
             """
     )
 
@@ -102,7 +109,26 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threads.count = threads }
+        let communicator: Communicator
+        do { communicator = MPICommunicator.launchedByMPI ? try MPICommunicator() : SingleProcess() } catch { throw CLIError("\(error)") }
+        if communicator.size > 1 {
+            // Ranks × threads ≤ cores: ranks on one machine share its cores.
+            let local = MPICommunicator.localRanks ?? communicator.size
+            Threads.count = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / local)
+            do { try train(communicator) } catch {
+                communicator.abort("error (rank \(communicator.rank) of \(communicator.size)): \(error)", code: 1)
+            }
+            (communicator as? MPICommunicator)?.finalize()
+            if Interrupt.isRequested { throw ExitCode(130) }
+        } else {
+            if let threads { Threads.count = threads }
+            try train(communicator)
+        }
+    }
+
+    func train(_ communicator: Communicator) throws {
+        let root = communicator.isRoot
+        Warnings.silenced = !root
         let value: ConfigValue
         do { value = try ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)) } catch let e as CLIError { throw e } catch {
             throw CLIError("\(error)")
@@ -116,13 +142,20 @@ struct TrainCommand: ParsableCommand {
         settings.accumulate = accumulate
         settings.resume = resume || built.training.resumeTrain
         settings.modelMetadata = ["config": value.yaml()]
-        warn("training \(kind.rawValue): \(built.parameterCount) parameters (\(built.trainableCount) trainable), "
-            + "\(built.trainCount) train items, \(built.evalTexts.count) eval items; work directory \(work)")
-        for note in built.notes { warn("note: \(note)") }
+        settings.communicator = communicator
+        do {
+            warn("training \(kind.rawValue): \(built.parameterCount) parameters (\(built.trainableCount) trainable), "
+                + "\(built.trainCount) train items, \(built.evalTexts.count) eval items; work directory \(work)")
+            if let mpi = communicator as? MPICommunicator {
+                warn("data-parallel: \(mpi.size) ranks (MPI: \(mpi.libraryPath)), \(Threads.count) thread(s) per rank, "
+                    + "\(built.training.batchSize / mpi.size)–\((built.training.batchSize + mpi.size - 1) / mpi.size) samples per rank")
+            }
+            for note in built.notes { warn("note: \(note)") }
+        }
         Interrupt.install()
         let summary: TrainSummary
         do { summary = try built.run(settings) } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
-        if summary.interrupted { throw ExitCode(130) }
+        if summary.interrupted, communicator.size == 1 { throw ExitCode(130) }
     }
 }
 
@@ -231,8 +264,8 @@ struct TrainingSetup {
             trainableCount: parameters.filter { $0.tensor.requiresGrad }.reduce(0) { $0 + $1.tensor.count },
             trainCount: sampler.trainCount, evalTexts: evalTexts, evalBatchSize: batchSize,
             run: { settings in
-                let trainer = try Trainer(objective: objective, settings: settings, evalTexts: evalTexts) { iteration in
-                    try sampler.indices(step: iteration, batchSize: batchSize).map { try source.item($0) }
+                let trainer = try Trainer(objective: objective, settings: settings, evalTexts: evalTexts) { iteration, shard in
+                    try sampler.indices(step: iteration, batchSize: batchSize)[shard].map { try source.item($0) }
                 }
                 return try trainer.run()
             },

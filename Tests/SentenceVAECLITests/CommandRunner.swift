@@ -20,11 +20,16 @@ enum CommandRunner {
 
     /// `environment` entries are added to (or, with nil values, removed from) this process's environment.
     static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> Output {
+        try run(executable: binary, arguments, in: directory, environment: environment)
+    }
+
+    /// Runs another program (such as `mpirun` around the binary) the same way.
+    static func run(executable: URL, _ arguments: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> Output {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("build the sentencevae executable first (swift build)")
         }
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         if !environment.isEmpty {

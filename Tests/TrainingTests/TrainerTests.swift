@@ -80,7 +80,7 @@ final class TrainerTests: XCTestCase {
     /// noise that Adam normalises to full-size steps.)
     func testDropoutMasksDoNotDependOnTheSplit() throws {
         var results: [(Double, Double)] = []
-        for parts in [1, 2, 4] {
+        for parts in [1, 2, 4, 16] {   // 16: micro-batches of one sample
             var s = settings(try workDirectory(), iters: 1, dropout: true)
             s.accumulate = parts
             let trainer = try Trainer(objective: try Self.objective(), settings: s, evalTexts: [], batchTexts: { Self.batch($0, size: 16) })

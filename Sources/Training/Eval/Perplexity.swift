@@ -19,12 +19,17 @@ public struct PerplexityResult: Sendable {
 }
 
 public enum Perplexity {
-    public static func evaluate<O: Objective>(_ objective: O, texts: [String], batchSize: Int) throws -> PerplexityResult {
-        var sums = [Double](repeating: 0, count: objective.termNames.count)
-        var counts = [Int](repeating: 0, count: objective.termNames.count)
+    /// With several ranks, batch `b` is evaluated by rank `b mod size` and the sums are combined,
+    /// so every rank gets the single-process figures (up to summation order).
+    public static func evaluate<O: Objective>(_ objective: O, texts: [String], batchSize: Int,
+                                              communicator: Communicator = SingleProcess()) throws -> PerplexityResult {
+        let terms = objective.termNames.count
+        var sums = [Double](repeating: 0, count: terms)
+        var counts = [Int](repeating: 0, count: terms)
         var batchMeans: [Double] = []
         try withNoGrad {
-            for start in stride(from: 0, to: texts.count, by: max(batchSize, 1)) {
+            let starts = Array(stride(from: 0, to: texts.count, by: max(batchSize, 1)))
+            for (b, start) in starts.enumerated() where b % communicator.size == communicator.rank {
                 let micro = try objective.collate(Array(texts[start..<min(start + batchSize, texts.count)]))
                 let terms = try objective.terms(micro, sampleSeeds: nil)
                 for (i, t) in terms.enumerated() where t.count > 0 {
@@ -34,6 +39,15 @@ public enum Perplexity {
                 }
                 if let last = terms.last, last.count > 0 { batchMeans.append(Double(try last.crossEntropy.item())) }
             }
+        }
+        if communicator.size > 1 {
+            let combined = try communicator.allReduce(sums + counts.map(Double.init) + [batchMeans.reduce(0, +), Double(batchMeans.count)], .sum)
+            sums = Array(combined[0..<terms])
+            counts = combined[terms..<2 * terms].map { Int($0) }
+            let (meanSum, batches) = (combined[2 * terms], Int(combined[2 * terms + 1]))
+            let ce = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
+            return PerplexityResult(crossEntropy: ce, counts: counts, originalPPL: batches > 0 ? exp(meanSum / Double(batches)) : .nan,
+                                    batches: batches)
         }
         let ce = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
         let original = batchMeans.isEmpty ? Double.nan : exp(batchMeans.reduce(0, +) / Double(batchMeans.count))

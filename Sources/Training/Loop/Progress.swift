@@ -8,11 +8,14 @@ public struct Progress {
     let terminal = isatty(fileno(stderr)) != 0
     let started = Date()
     let startIteration: Int
+    /// Prints nothing (the ranks of a data-parallel job other than 0).
+    let silent: Bool
 
-    public init(total: Int, every: Int, startIteration: Int) {
+    public init(total: Int, every: Int, startIteration: Int, silent: Bool = false) {
         self.total = total
         self.every = max(every, 1)
         self.startIteration = startIteration
+        self.silent = silent
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -22,7 +25,7 @@ public struct Progress {
     }
 
     public func update(iteration: Int, loss: Double, lr: Double, tokensPerSecond: Double) {
-        guard terminal || iteration % every == 0 || iteration == total else { return }
+        guard !silent, terminal || iteration % every == 0 || iteration == total else { return }
         let elapsed = Date().timeIntervalSince(started)
         let done = iteration - startIteration
         let eta = done > 0 ? elapsed / Double(done) * Double(total - iteration) : .nan
@@ -37,6 +40,7 @@ public struct Progress {
 
     /// Prints a message on its own line (ends a live line first).
     public func note(_ message: String) {
+        guard !silent else { return }
         FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + message + "\n").utf8))
     }
 }

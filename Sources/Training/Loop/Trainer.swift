@@ -21,6 +21,10 @@ public struct TrainerSettings {
     public var onRecord: (([String: Any]) -> Void)?
     /// Extra metadata for the model files (e.g. the resolved config).
     public var modelMetadata: [String: String] = [:]
+    /// The ranks of a data-parallel job: each computes its shard of every global batch and the
+    /// gradients are summed across ranks before clipping, so every rank takes the same step.
+    /// Only rank 0 writes checkpoints, logs and progress.
+    public var communicator: Communicator = SingleProcess()
 
     public init(workDirectory: String, config: TrainingConfig, kind: String) {
         self.workDirectory = workDirectory
@@ -46,11 +50,21 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// loss is weighted by its share of the global batch's elements and back-propagated, gradients are
 /// clipped, AdamW steps with the scheduled lr, the EMA updates. Evaluation runs on the EMA weights;
 /// checkpoints hold them as the model and everything else for an exact resume.
+///
+/// Data-parallel (`settings.communicator` with several ranks): each rank takes a contiguous shard
+/// of the global batch, the token counts per term are summed over ranks before the losses are
+/// weighted, and the weighted gradients are summed over ranks, so the step equals the
+/// single-process step on the same global batch.
 public final class Trainer<O: Objective> {
     public let objective: O
     public let settings: TrainerSettings
-    /// The texts of the global batch of an iteration (length `batch_size`).
-    let batchTexts: (Int) throws -> [String]
+    /// Where an iteration's samples come from: the whole global batch, or this rank's shard
+    /// (samples `range` of `0..<batch_size`).
+    enum BatchSource {
+        case whole((Int) throws -> [String])
+        case shard((Int, Range<Int>) throws -> [String])
+    }
+    let batchSource: BatchSource
     /// The eval split (may be empty: no evaluation).
     let evalTexts: [String]
 
@@ -59,26 +73,46 @@ public final class Trainer<O: Objective> {
     let ema: EMA?
     let store: CheckpointStore
     let factors: [Double]
+    let gradientSum: GradientAllReduce
+    var communicator: Communicator { settings.communicator }
     var bestEvalPPL: Double?
     var bestIteration: Int?
 
-    public init(objective: O, settings: TrainerSettings, evalTexts: [String], batchTexts: @escaping (Int) throws -> [String]) throws {
+    /// - Parameter batchTexts: the texts of the global batch of an iteration (length `batch_size`).
+    public convenience init(objective: O, settings: TrainerSettings, evalTexts: [String],
+                            batchTexts: @escaping (Int) throws -> [String]) throws {
+        try self.init(objective: objective, settings: settings, evalTexts: evalTexts, source: .whole(batchTexts))
+    }
+
+    /// - Parameter shardTexts: the texts of samples `range` of the global batch of an iteration;
+    ///   a data-parallel rank asks only for its shard.
+    public convenience init(objective: O, settings: TrainerSettings, evalTexts: [String],
+                            shardTexts: @escaping (Int, Range<Int>) throws -> [String]) throws {
+        try self.init(objective: objective, settings: settings, evalTexts: evalTexts, source: .shard(shardTexts))
+    }
+
+    init(objective: O, settings: TrainerSettings, evalTexts: [String], source: BatchSource) throws {
         let c = settings.config
         guard c.maxIters >= 1 else { throw TrainingError("max_iters is \(c.maxIters): nothing to train; set it to 1 or more") }
         guard c.batchSize >= 1 else { throw TrainingError("batch_size is \(c.batchSize); it must be at least 1") }
-        guard settings.accumulate >= 1, settings.accumulate <= c.batchSize else {
-            throw TrainingError("--accumulate \(settings.accumulate) must be between 1 and batch_size (\(c.batchSize))")
+        let ranks = settings.communicator.size
+        guard c.batchSize >= ranks else {
+            throw TrainingError("batch_size \(c.batchSize) is smaller than the \(ranks) ranks: every rank needs a sample; use fewer ranks or a larger batch_size")
+        }
+        guard settings.accumulate >= 1, settings.accumulate <= c.batchSize / ranks else {
+            throw TrainingError("--accumulate \(settings.accumulate) must be between 1 and the samples per rank (batch_size \(c.batchSize) / \(ranks) rank(s))")
         }
         guard c.saveCheckpointIters >= 1, c.maxKeepCheckpoints >= 1, c.valIters >= 1 else {
             throw TrainingError("save_checkpoint_iters, max_keep_ckpts and val_iters must be at least 1")
         }
         self.objective = objective
         self.settings = settings
-        self.batchTexts = batchTexts
+        batchSource = source
         self.evalTexts = evalTexts
         parameters = objective.layer.parameters()
         let trainable = parameters.filter { $0.tensor.requiresGrad }
         guard !trainable.isEmpty else { throw TrainingError("every parameter is frozen: nothing to train (check finetune_* in the config)") }
+        gradientSum = GradientAllReduce(parameters: trainable.map(\.tensor))
         optimizer = AdamW(parameters: trainable)   // betas 0.9/0.999, eps 1e-8, weight decay 0.01: the original's
         ema = c.emaMomentum > 0 ? EMA(parameters: parameters.map(\.tensor), momentum: Float(c.emaMomentum)) : nil
         store = try CheckpointStore(workDirectory: settings.workDirectory)
@@ -100,12 +134,18 @@ public final class Trainer<O: Objective> {
         } else if !existing.isEmpty {
             throw TrainingError("\(settings.workDirectory) already holds checkpoints (newest: iteration \(existing.last!)); pass --resume to continue that run, or choose another --work-dir")
         }
+        if communicator.size > 1 {
+            try communicator.requireSame(Double(start), "the iteration to start from (is the work directory shared by every rank?)")
+            try communicator.requireSame(weightChecksum(), "the initial weights")
+        }
         guard start < c.maxIters else {
             return TrainSummary(iteration: start, lastLoss: .nan, bestEvalPPL: bestEvalPPL, interrupted: false)
         }
-        let log = try MetricsWriter(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil)
-        let board = try TensorBoardWriter(directory: settings.workDirectory + "/tensorboard")
+        let root = communicator.isRoot
+        let log = root ? try MetricsWriter(path: settings.workDirectory + "/metrics.jsonl", resumeAt: settings.resume ? start : nil) : nil
+        let board = root ? try TensorBoardWriter(directory: settings.workDirectory + "/tensorboard") : nil
         func record(_ values: [String: Any]) throws {
+            guard let log, let board else { return }
             try log.append(values)
             let scalars = values.compactMap { key, value -> (tag: String, value: Double)? in
                 guard key != "iter", key != "time", let v = value as? Double, v.isFinite else { return nil }
@@ -117,7 +157,7 @@ public final class Trainer<O: Objective> {
         // Batches are fetched and tokenized on a background thread while the current step computes.
         let loader = PrefetchLoader(startStep: start, depth: 2) { [unowned self] iteration in try self.prepare(iteration: iteration) }
         defer { loader.stop() }
-        let progress = Progress(total: c.maxIters, every: c.logIters, startIteration: start)
+        let progress = Progress(total: c.maxIters, every: c.logIters, startIteration: start, silent: !root)
         if start > 0 { progress.note("resumed from iteration \(start)") }
 
         var lastLoss = Double.nan
@@ -154,16 +194,17 @@ public final class Trainer<O: Objective> {
                     improved = true
                 }
             }
-            let stopping = Interrupt.isRequested || settings.stopAfter.map { iteration >= $0 } ?? false
+            let interrupted = try communicator.allReduce([Interrupt.isRequested ? 1 : 0], .max)[0] > 0
+            let stopping = interrupted || settings.stopAfter.map { iteration >= $0 } ?? false
             if iteration % c.saveCheckpointIters == 0 || iteration == c.maxIters || improved || stopping {
                 try checkpoint(iteration: iteration, isBest: improved)
             }
             if stopping {
-                if Interrupt.isRequested { progress.note("interrupted: checkpoint of iteration \(iteration) written; continue with --resume") }
-                return TrainSummary(iteration: iteration, lastLoss: lastLoss, bestEvalPPL: bestEvalPPL, interrupted: Interrupt.isRequested)
+                if interrupted { progress.note("interrupted: checkpoint of iteration \(iteration) written; continue with --resume") }
+                return TrainSummary(iteration: iteration, lastLoss: lastLoss, bestEvalPPL: bestEvalPPL, interrupted: interrupted)
             }
         }
-        try store.link(store.finalPath, to: store.modelPath(iter: iteration))
+        if root { try store.link(store.finalPath, to: store.modelPath(iter: iteration)) }
         progress.note("done: \(iteration) iterations; model in \(store.latestPath)")
         return TrainSummary(iteration: iteration, lastLoss: lastLoss, bestEvalPPL: bestEvalPPL, interrupted: false)
     }
@@ -176,6 +217,7 @@ public final class Trainer<O: Objective> {
 
     func step(iteration: Int, lr: Double, prepared: Prepared?) throws -> (loss: Double, norm: Double, tokens: Int) {
         let (loss, tokens) = try accumulateGradients(iteration: iteration, prepared: prepared)
+        try gradientSum.run(communicator)
         let norm = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: settings.config.clipGradNorm)
         optimizer.step(lr: lr)
         ema?.update(from: parameters.map(\.tensor))
@@ -188,21 +230,36 @@ public final class Trainer<O: Objective> {
         let micros: [(range: Range<Int>, micro: O.Micro)]
     }
 
-    /// Fetches and collates the global batch of `iteration` (on the prefetch thread while training).
+    /// Fetches and collates this rank's shard of the global batch of `iteration` (on the prefetch
+    /// thread while training). Ranges are global sample indices (they seed the dropout masks).
     func prepare(iteration: Int) throws -> Prepared {
-        let texts = try batchTexts(iteration)
+        let shard: Range<Int>, texts: [String]
+        switch batchSource {
+        case .whole(let batch):
+            let all = try batch(iteration)
+            shard = communicator.shard(all.count)
+            texts = Array(all[shard])
+        case .shard(let part):
+            shard = communicator.shard(settings.config.batchSize)
+            texts = try part(iteration, shard)
+            guard texts.count == shard.count else {
+                throw TrainingError("the data gave \(texts.count) samples for \(shard.count) places of the batch at iteration \(iteration)")
+            }
+        }
         return Prepared(micros: try Self.split(texts.count, into: settings.accumulate).map { range in
-            (range, try objective.collate(Array(texts[range])))
+            (range.lowerBound + shard.lowerBound..<range.upperBound + shard.lowerBound, try objective.collate(Array(texts[range])))
         })
     }
 
     /// Forward and backward over the micro-batches of `iteration`, each weighted by its share of
-    /// the global batch's elements per term, so the gradients are those of one big batch.
+    /// the global batch's elements per term (summed over ranks), so the gradients are those of one
+    /// big batch. Returns the global batch's loss and elements of the last term.
     func accumulateGradients(iteration: Int, prepared: Prepared? = nil) throws -> (loss: Double, tokens: Int) {
         let micros = try (prepared ?? prepare(iteration: iteration)).micros
-        var totals = [Int](repeating: 0, count: objective.termNames.count)
+        var localTotals = [Double](repeating: 0, count: objective.termNames.count)
         let counts = micros.map { objective.counts($0.micro) }
-        for c in counts { for (i, n) in c.enumerated() { totals[i] += n } }
+        for c in counts { for (i, n) in c.enumerated() { localTotals[i] += Double(n) } }
+        let totals = try communicator.allReduce(localTotals, .sum).map { Int($0) }
         var loss = 0.0
         for ((range, micro), count) in zip(micros, counts) {
             let seeds = settings.dropout
@@ -216,6 +273,7 @@ public final class Trainer<O: Objective> {
             }
             if let total, total.requiresGrad { try total.backward() }
         }
+        loss = try communicator.allReduce([loss], .sum)[0]
         return (loss, totals.last ?? 0)
     }
 
@@ -228,7 +286,9 @@ public final class Trainer<O: Objective> {
 
     /// Perplexity on the eval split with the EMA weights swapped in.
     public func evaluate() throws -> PerplexityResult {
-        try withEMAWeights { try Perplexity.evaluate(objective, texts: evalTexts, batchSize: settings.config.batchSize) }
+        try withEMAWeights {
+            try Perplexity.evaluate(objective, texts: evalTexts, batchSize: settings.config.batchSize, communicator: communicator)
+        }
     }
 
     func withEMAWeights<R>(_ body: () throws -> R) rethrows -> R {
@@ -239,8 +299,21 @@ public final class Trainer<O: Objective> {
         return try body()
     }
 
-    /// Model file (EMA weights), then the state file; then links and pruning.
+    /// A figure that differs when the ranks' weights differ (checked once at start).
+    func weightChecksum() -> Double {
+        var total = 0.0
+        for (k, (_, p)) in parameters.enumerated() {
+            var sum = 0.0
+            for j in 0..<p.count { sum += Double(p.data[j]) * Double(1 + j % 7) }
+            total += sum * Double(k + 1)
+        }
+        return total
+    }
+
+    /// Model file (EMA weights), then the state file; then links and pruning. Rank 0 only: the
+    /// ranks hold the same weights.
     func checkpoint(iteration: Int, isBest: Bool) throws {
+        guard communicator.isRoot else { return }
         let modelTensors = try zip(parameters, ema?.averages ?? parameters.map(\.tensor)).map { named, t in
             try TrainState.tensorData(named.name, t)
         }
