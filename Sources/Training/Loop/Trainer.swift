@@ -77,6 +77,8 @@ public final class Trainer<O: Objective> {
     var communicator: Communicator { settings.communicator }
     var bestEvalPPL: Double?
     var bestIteration: Int?
+    /// Seconds spent in the gradient all-reduce since the last log line.
+    var allReduceSeconds = 0.0
 
     /// - Parameter batchTexts: the texts of the global batch of an iteration (length `batch_size`).
     public convenience init(objective: O, settings: TrainerSettings, evalTexts: [String],
@@ -162,6 +164,7 @@ public final class Trainer<O: Objective> {
 
         var lastLoss = Double.nan
         var tokens = 0
+        var windowSteps = 0
         var windowStart = Date()
         let peak = c.learningRate
         var iteration = start
@@ -171,13 +174,20 @@ public final class Trainer<O: Objective> {
             iteration += 1
             lastLoss = loss
             tokens += count
+            windowSteps += 1
             if iteration % c.logIters == 0 || iteration == c.maxIters {
                 let seconds = Date().timeIntervalSince(windowStart)
-                let values: [String: Any] = ["iter": iteration, "loss": loss, "lr": lr, "grad_norm": norm,
+                var values: [String: Any] = ["iter": iteration, "loss": loss, "lr": lr, "grad_norm": norm,
                                              "tokens_per_s": Double(tokens) / max(seconds, 1e-9), "time": Date().timeIntervalSince1970]
+                if communicator.size > 1 {
+                    values["allreduce_s"] = allReduceSeconds / Double(windowSteps)
+                    values["step_s"] = seconds / Double(windowSteps)
+                }
                 try record(values)
                 progress.update(iteration: iteration, loss: loss, lr: lr, tokensPerSecond: Double(tokens) / max(seconds, 1e-9))
                 tokens = 0
+                windowSteps = 0
+                allReduceSeconds = 0
                 windowStart = Date()
             }
             var improved = false
@@ -217,7 +227,9 @@ public final class Trainer<O: Objective> {
 
     func step(iteration: Int, lr: Double, prepared: Prepared?) throws -> (loss: Double, norm: Double, tokens: Int) {
         let (loss, tokens) = try accumulateGradients(iteration: iteration, prepared: prepared)
+        let started = Date()
         try gradientSum.run(communicator)
+        allReduceSeconds += Date().timeIntervalSince(started)
         let norm = GradientClipping.clip(optimizer.parameters.map(\.tensor), maxNorm: settings.config.clipGradNorm)
         optimizer.step(lr: lr)
         ema?.update(from: parameters.map(\.tensor))
