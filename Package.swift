@@ -31,7 +31,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "pkg-config"]), .brew(["openblas", "pkg-config"])]
         ),
-        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        // BLAS: OpenBLAS through CBLAS on Linux; Apple's Accelerate on macOS (its natural BLAS, far
+        // faster on Apple silicon than Homebrew's OpenBLAS; same cblas_* calls, see BLAS.swift).
+        .target(name: "TensorCore",
+                dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
         .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore", "ModelIO"]),
         // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.

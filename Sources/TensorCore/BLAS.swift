@@ -1,15 +1,25 @@
+#if canImport(Accelerate)
+import Accelerate   // macOS: the same cblas_* interface (see BLAS.swift)
+#else
 import CBLAS
+#endif
 
-/// The bridge to OpenBLAS, and the one place that decides how a product is computed.
+/// The bridge to the BLAS, and the one place that decides how a product is computed.
 ///
 /// OpenBLAS itself runs single-threaded; we split work over `Threads.shared`, so the process has one
 /// pool of threads and no oversubscription. One-row products go to `sgemv`: OpenBLAS's `sgemm` with
 /// M = 1 is 3–20× slower (DESIGN.md §5).
+///
+/// On macOS the same `cblas_sgemm`/`cblas_sgemv` calls go to Accelerate (the only macOS-specific
+/// code is the import and the thread setting below). It is not tested by CI, which runs on Linux.
 public enum BLAS {
     /// Sets OpenBLAS's own thread count. The pool calls this with 1; the kernel benchmark raises it
-    /// to compare against OpenBLAS's own threading.
+    /// to compare against OpenBLAS's own threading. Accelerate schedules its own threads, so on
+    /// macOS this does nothing.
     public static func setOpenBLASThreads(_ n: Int) {
+        #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(max(1, n)))
+        #endif
     }
 
     static func useSingleThreadedOpenBLAS() { setOpenBLASThreads(1) }

@@ -1,4 +1,8 @@
+#if canImport(Accelerate)
+import Accelerate   // macOS: the same cblas_* interface (see BLAS.swift)
+#else
 import CBLAS
+#endif
 import Foundation
 
 /// Measures our products (`BLAS.gemm`, split over `Threads`) against OpenBLAS called directly with

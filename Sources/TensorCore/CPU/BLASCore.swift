@@ -1,4 +1,8 @@
+#if canImport(Accelerate)
+import Accelerate   // macOS: the same cblas_* interface (see BLAS.swift)
+#else
 import CBLAS
+#endif
 import Foundation
 
 /// Which OpenBLAS kernels ("core") run our products, whether they are the best the CPU has, and
@@ -21,8 +25,12 @@ public enum BLASCore {
     /// The kernel set OpenBLAS chose when it was loaded (`openblas_get_corename()`), or nil when the
     /// linked BLAS is not OpenBLAS.
     public static var coreName: String? {
+        #if canImport(Accelerate)
+        return nil
+        #else
         guard let name = svae_blas_corename() else { return nil }
         return String(cString: name)
+        #endif
     }
 
     /// OpenBLAS's x86-64 core names (0.3.21's `corename[]` in driver/others/dynamic.c) by the widest
