@@ -168,6 +168,17 @@ final class BPETrainerTests: XCTestCase {
         XCTAssertEqual(trained.merges.map { "\($0.0) \($0.1)" }, ["a a", "aa a", "aa aa", "aaaa aaa"])
     }
 
+    /// A merge that spells a special token takes the special token's id and adds no token, as in
+    /// `tokenizers` 0.23 (expected merges and vocabulary from it).
+    func testMergeSpellingASpecialToken() throws {
+        var w = WordCounts()
+        w.add("abab abc ab")
+        let trained = try BPETrainer(vocabularySize: 300, minFrequency: 1, specialTokens: ["<s>", "ab"]).train(w)
+        XCTAssertEqual(trained.merges.map { "\($0.0) \($0.1)" }, ["a b", "Ġ ab", "ab ab", "Ġab c"])
+        XCTAssertEqual(trained.vocabularySize, 261)
+        XCTAssertEqual(Array(trained.tokens[258...]), ["Ġab", "abab", "Ġabc"])
+    }
+
     func testWordsAreCountedByBytes() {
         var w = WordCounts()
         w.add("the cat the caf\u{E9} cafe\u{301}")

@@ -10,10 +10,10 @@
 ///   between equal counts, the smaller pair of ids wins (left id first, then right).
 /// - Training stops when the vocabulary holds `vocabularySize` tokens, when the best count is below
 ///   `minFrequency`, or when no pair is left.
-/// - Two pairs can spell the same token (`Ġ.` + `..` and `Ġ..` + `.`): the token keeps its first id
-///   and both merges are kept. A merged pair keeps its count, and a pair queued twice (which only
-///   happens through such a token) is merged twice; the saved merges list a pair once, at its last
-///   round, as HF's model does.
+/// - Every occurrence of the chosen pair is merged in its round. A span of text that ends up as
+///   one token is segmented the same way in every word up to then, so no token is made twice;
+///   should a merge spell an existing token (a special token written as text, say), it takes
+///   that token's id, and a pair is saved once, at its last round, as HF's model saves it.
 ///
 /// The algorithm is the usual incremental one: merge only the words the best pair occurs in, and
 /// update pair counts by the neighbours each merge changes; a priority queue with lazy count

@@ -16,7 +16,7 @@ public struct TrainedBPE: Sendable {
     /// Merges in rank order (each pair once).
     public let merges: [(String, String)]
     public let specialTokens: [String]
-    /// Merge rounds run (more than `merges.count` when a pair was merged twice).
+    /// Merge rounds run.
     public let rounds: Int
     public let stop: Stop
     /// Words of the training text (repeats included) and distinct words.
