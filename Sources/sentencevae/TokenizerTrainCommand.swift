@@ -23,14 +23,16 @@ struct TokenizerTrainCommand: ParsableCommand {
 
             The vocabulary is OPT's layout: <s>=0, <pad>=1, </s>=2, <unk>=3, then the 256 byte \
             symbols, then the merged tokens in the order they were learned; --vocab counts all of \
-            them, so N - 260 merges at most. Like OPT's, the tokenizer puts </s> in front of every \
-            text. OUT receives vocab.json, merges.txt, tokenizer.json, special_tokens_map.json and \
+            them, so N - 260 merges at most. As OPT's, the tokenizer puts </s> (BOS and EOS) in \
+            front of every text and pads with <pad>; <unk> is the unknown token. OUT receives \
+            vocab.json, merges.txt, tokenizer.json, special_tokens_map.json and \
             tokenizer_config.json, which `sentencevae tokenize --tokenizer OUT`, \
             tokenizers.Tokenizer.from_file and transformers.AutoTokenizer all load. They are \
             written to a temporary directory first and moved into place when complete.
 
-            Example:
-              sentencevae tokenizer train austen.txt --vocab 8192 --out tokenizer-austen-8192
+            Example (Tools/fetch-corpus fetches public-domain English prose):
+              Tools/fetch-corpus corpus --only austen
+              sentencevae tokenizer train corpus/austen.txt --vocab 8192 --out tok-austen
             """
     )
 
