@@ -41,9 +41,9 @@ public struct WordCounts: Sendable {
         }
     }
 
-    /// Counts `p[start..<end]` as one word, `times` times.
-    mutating func add(word p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, times: Int = 1) {
-        totalWords += times
+    /// Counts `p[start..<end]` as one word.
+    private mutating func add(word p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
+        totalWords += 1
         let hash = WordCache.hash(p, start, end)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash >> 20) & mask
@@ -58,26 +58,16 @@ public struct WordCounts: Sendable {
                     for j in 0..<n where a[base + j] != p[start + j] { return false }
                     return true
                 }
-                if same { counts[w] += times; return }
+                if same { counts[w] += 1; return }
             }
             i = (i + 1) & mask
         }
         slots[i] = Int32(counts.count + 1)
         arena.append(contentsOf: p[start..<end])
         starts.append(arena.count)
-        counts.append(times)
+        counts.append(1)
         hashes.append(hash)
         if counts.count * 2 > slots.count { grow() }
-    }
-
-    /// Adds every word of `other` (for counting shards of a corpus separately).
-    public mutating func add(_ other: WordCounts) {
-        other.arena.withUnsafeBufferPointer { p in
-            for i in 0..<other.counts.count {
-                add(word: p, other.starts[i], other.starts[i + 1], times: other.counts[i])
-            }
-        }
-        totalBytes += other.totalBytes
     }
 
     private mutating func grow() {
