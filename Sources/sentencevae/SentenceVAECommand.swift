@@ -16,6 +16,7 @@ struct SentenceVAECommand: ParsableCommand {
             PlotCommand.self,
             DataCommand.self,
             TokenizeCommand.self,
+            TokenizerCommand.self,
             SplitCommand.self,
             InspectCommand.self,
             ConfigCommand.self,
