@@ -22,6 +22,8 @@ public struct OPTConfig: Equatable, Sendable {
     public var enableBias: Bool
     public var layerNormElementwiseAffine: Bool
     public var tieWordEmbeddings: Bool
+    /// `init_std`: the std of transformers' initialisation of a new model (0.02 in every OPT).
+    public var initStd: Double
     /// `torch_dtype` (older transformers) or `dtype` (newer), e.g. "float16"; nil if absent.
     public var torchDtype: String?
 
@@ -67,6 +69,7 @@ public struct OPTConfig: Equatable, Sendable {
         enableBias = try bool("enable_bias", true)
         layerNormElementwiseAffine = try bool("layer_norm_elementwise_affine", true)
         tieWordEmbeddings = try bool("tie_word_embeddings", true)
+        initStd = try double("init_std", 0.02)
         torchDtype = (d["torch_dtype"] as? String) ?? (d["dtype"] as? String)
         for (k, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("ffn_dim", ffnDim),
                        ("num_attention_heads", numAttentionHeads), ("num_hidden_layers", numHiddenLayers),

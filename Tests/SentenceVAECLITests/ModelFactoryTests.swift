@@ -56,4 +56,30 @@ final class ModelFactoryTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("load_ref_model"), "\($0)")
         }
     }
+
+    /// An OPT trained from a bare config.json starts as transformers' `OPTForCausalLM(config)`:
+    /// N(0, init_std) matrices and embeddings, zero biases and padding row, LayerNorms 1/0.
+    func testOPTFromScratchStartsAsTransformers() throws {
+        let built = try ModelFactory.opt(path: CommandRunner.fixture("tiny-opt/config.json"), weights: .training(seed: 3))
+        XCTAssertTrue(built.notes.joined().contains("from scratch"), "\(built.notes)")
+        let model = built.model
+        for (name, t) in model.namedParameters {
+            let v = t.values
+            if t.shape.count == 2 {
+                let rows = name.hasSuffix("embed_tokens.weight") ? v.count - t.shape[1] : v.count   // the padding row is 0
+                let mean = v.reduce(0, +) / Float(rows)
+                let std = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(rows)).squareRoot()
+                XCTAssertEqual(std, 0.02, accuracy: 0.004, name)
+            } else if name.contains("layer_norm.weight") {
+                XCTAssertEqual(Set(v), [1], name)
+            } else {
+                XCTAssertEqual(Set(v), [0], name)
+            }
+        }
+        let pad = model.config.padId, dim = model.embedTokens.weight.shape[1]
+        XCTAssertEqual(Set(model.embedTokens.weight.values[(pad * dim)..<((pad + 1) * dim)]), [0])
+        // The same seed gives the same model.
+        let again = try ModelFactory.opt(path: CommandRunner.fixture("tiny-opt/config.json"), weights: .training(seed: 3)).model
+        XCTAssertEqual(again.embedTokens.weight.values, model.embedTokens.weight.values)
+    }
 }

@@ -144,12 +144,14 @@ public enum ModelFactory {
             } else {
                 try load(model, from: file)
             }
-        case .training:
+        case let .training(seed):
             if let directory, let dict = try optWeights(directory) {
                 try strictLoad(model, dict, source: directory)
                 out.notes.append("continuing from the weights in \(directory)")
             } else {
-                out.notes.append("training from scratch (random weights)")
+                // As transformers starts a new OPTForCausalLM, not PyTorch's per-layer defaults.
+                model.initializeAsTransformers(std: Float(hf.initStd), seed: seed)
+                out.notes.append("training from scratch (random weights, N(0, \(hf.initStd)) as transformers' OPT)")
             }
         case .random:
             break
