@@ -115,6 +115,34 @@ final class TrainCommandTests: XCTestCase {
                                          "--input", "Hello", "--max-new-tokens", "2", "--json"])
         XCTAssertEqual(llm.status, 0, llm.err)
         XCTAssertEqual((try CommandRunner.json(llm.out)["output_ids"] as? [Int])?.count, 2)
+
+        // export --hf-dir: the trained model as an HF directory that llm --model runs on its own,
+        // with the same greedy output; an SLLM could take its layers (llm.ref_model_dir).
+        let hf = directory + "/opt-hf"
+        let export = try CommandRunner.run(["export", directory + "/scratch/latest.safetensors", "--hf-dir", hf, "--reference", CommandRunner.fixture("tiny-opt")])
+        XCTAssertEqual(export.status, 0, export.err)
+        for file in ["config.json", "model.safetensors", "vocab.json", "merges.txt"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: hf + "/" + file), file)
+        }
+        XCTAssertEqual(try HFModelDirectory(path: hf).optStateDict().names.sorted(), try loadStateDict(path: directory + "/scratch/latest.safetensors").names.sorted())
+        let alone = try CommandRunner.run(["llm", "--model", hf, "--input", "Hello", "--max-new-tokens", "2", "--json"])
+        XCTAssertEqual(alone.status, 0, alone.err)
+        XCTAssertEqual(try CommandRunner.json(alone.out)["output_ids"] as? [Int], try CommandRunner.json(llm.out)["output_ids"] as? [Int])
+        // Again over the previous directory: replaced. A checkpoint that does not fit config.json, a
+        // reference without a tokenizer, or an output that holds the input: refused, nothing written.
+        XCTAssertEqual(try CommandRunner.run(["export", directory + "/scratch/latest.safetensors", "--hf-dir", hf, "--reference", CommandRunner.fixture("tiny-opt")]).status, 0)
+        let misfit = try CommandRunner.run(["export", CommandRunner.fixture("svae-tiny.pth"), "--hf-dir", directory + "/bad", "--reference", CommandRunner.fixture("tiny-opt")])
+        XCTAssertNotEqual(misfit.status, 0)
+        XCTAssertTrue(misfit.err.contains("does not fit"), misfit.err)
+        let bare = directory + "/bare"
+        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CommandRunner.fixture("tiny-opt/config.json"), toPath: bare + "/config.json")
+        let noVocab = try CommandRunner.run(["export", directory + "/scratch/latest.safetensors", "--hf-dir", directory + "/bad", "--reference", bare])
+        XCTAssertTrue(noVocab.err.contains("tokenizer"), noVocab.err)
+        let inside = try CommandRunner.run(["export", directory + "/scratch/latest.safetensors", "--hf-dir", directory + "/scratch", "--reference", CommandRunner.fixture("tiny-opt")])
+        XCTAssertTrue(inside.err.contains("choose another --hf-dir"), inside.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/bad"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/scratch/latest.safetensors"))
     }
 
     /// Stopping half-way and resuming gives the same model file, bit for bit.
