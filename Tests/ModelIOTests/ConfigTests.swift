@@ -43,6 +43,27 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// The default family's training configs (Configs/Default): each resolves with no unknown key
+    /// and its training keys, and the SLLM's lengths and SVAE depth are the SVAE's.
+    func testDefaultFamilyConfigsFitTogether() throws {
+        let opt = try OPTTrainConfig(YAMLConfig.load(path: config("Default/opt.yaml")), file: config("Default/opt.yaml"))
+        XCTAssertEqual(opt.warnings, []); XCTAssertNotNil(opt.training, "\(opt.trainingProblems)")
+        XCTAssertNotNil(opt.tokenizerDir)
+        guard case let .svae(svae) = try ModelConfig(path: config("Default/svae.yaml")),
+              case let .sllm(sllm) = try ModelConfig(path: config("Default/sllm.yaml")) else { return XCTFail("config kinds") }
+        for (name, c) in [("svae", svae.warnings), ("sllm", sllm.warnings)] { XCTAssertEqual(c, [], name) }
+        XCTAssertNotNil(svae.training, "\(svae.trainingProblems)"); XCTAssertNotNil(sllm.training, "\(sllm.trainingProblems)")
+        XCTAssertEqual(sllm.svae.numHiddenLayers, svae.numHiddenLayers)
+        XCTAssertEqual(sllm.maxSentenceLen, svae.maxSeqLen)
+        XCTAssertEqual(sllm.svae.refModelDir, svae.refModelDir)
+        XCTAssertEqual(sllm.svae.learnableAdd, svae.learnableAdd)
+        XCTAssertFalse(sllm.finetuneSVAE, "the shipped SLLM takes its SVAE from svae.model_path")
+        XCTAssertNotNil(sllm.svae.modelPath)
+        for t in [opt.training, svae.training, sllm.training].compactMap({ $0 }) {
+            XCTAssertEqual(t.lrSchedule, "cosine"); XCTAssertEqual(t.resumeTrain, false)
+        }
+    }
+
     /// The resolved YAML parses back (with Yams) to the same value.
     func testResolvedYAMLRoundTrips() throws {
         for rel in ["SVAE/SVAE-1024/svae_1024_h2.yaml", "SLLM/SLLM-350m/sllm_350m_h4_all.yaml"] {
