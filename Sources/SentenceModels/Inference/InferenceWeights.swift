@@ -51,7 +51,8 @@ public final class InferenceWeights {
         let where_ = mappedCount == storedCount ? "read in place from the file"
             : mappedCount == 0 ? "converted at load (save them with `sentencevae convert` to skip this)"
             : "\(mappedCount) read in place, \(storedCount - mappedCount) converted at load"
-        return "weights: \(format.rawValue), \(storedCount) matrices (\(String(format: "%.1f", Double(storedBytes) / 1e6)) MB), \(where_)"
+        let size = storedBytes < 1_000_000 ? String(format: "%.1f KB", Double(storedBytes) / 1e3) : String(format: "%.1f MB", Double(storedBytes) / 1e6)
+        return "weights: \(format.rawValue), \(storedCount) matrices (\(size)), \(where_)"
     }
 }
 

@@ -21,8 +21,8 @@ extension ModelFactory {
         do {
             for (name, parameter) in parameters {
                 let tensor = try dict.tensor(name)
-                let target = StoredMatrices.format(for: parameter.shape, requested: format)
-                if matrices.contains(name), target != .f32 {
+                let target = matrices.contains(name) ? StoredMatrices.format(for: parameter.shape, requested: format) : .f32
+                if target != .f32 {
                     let (matrix, inPlace) = try StoredMatrices.matrix(name, in: dict, format: target)
                     weights.set(matrix, for: parameter)
                     if inPlace { weights.mappedCount += 1 }

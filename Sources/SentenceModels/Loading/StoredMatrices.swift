@@ -40,7 +40,7 @@ public enum StoredMatrices {
 
     /// The format a `[out, in]` matrix is kept in when `requested` is asked for.
     public static func format(for shape: [Int], requested: WeightFormat) -> WeightFormat {
-        requested.supports(columns: shape[1]) ? requested : .f32
+        shape.count == 2 && requested.supports(columns: shape[1]) ? requested : .f32
     }
 
     /// Matrix `name` of `dict` in `format`, and whether it is read in place (the file holds that
