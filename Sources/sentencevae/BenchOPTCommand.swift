@@ -66,8 +66,10 @@ struct BenchOPTCommand: ParsableCommand {
     func run() throws {
         if let threads { Threads.count = threads }
         let config = size.configuration
-        // Zeros of the right shapes (untouched pages); each format gets its matrices from them.
+        // Zeros of the right shapes, written: untouched zero pages would all read one physical page
+        // and fake the memory traffic. Each format gets its matrices from them.
         let model = try withoutRandomInitialization { try OPTModel(config: config) }
+        for (_, p) in model.parameters() { p.data.update(repeating: 0, count: p.count) }
         var generators: [(format: WeightFormat, generator: OPTGenerator, bytes: Int)] = []
         for format in weights.formats {
             let stored: InferenceWeights

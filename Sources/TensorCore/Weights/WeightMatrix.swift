@@ -116,7 +116,7 @@ public final class WeightMatrix: @unchecked Sendable {
     /// Row `r` widened to fp32 into `out` (`columns` floats).
     public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(r >= 0 && r < rows, "row \(r) outside 0..<\(rows)")
-        WeightKernels.decodeRows(storage, columns: columns, r..<(r + 1), into: out)
+        WeightKernels.decodeRow(storage, columns: columns, r, into: out)
     }
 }
 

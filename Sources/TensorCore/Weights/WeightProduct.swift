@@ -10,6 +10,7 @@ extension WeightMatrix {
     /// - Several rows of compact weights (a prompt, a batch of sentences): tiles of `tileRows`
     ///   output rows are widened into a per-thread scratch tile and multiplied with sgemm, so the
     ///   fp32 copy never exceeds one tile per thread.
+    /// The input rows are first put in the kernels' lane order (`WeightKernels.permute`), once per call.
     public func product(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
         guard n > 0, rows > 0 else { return }
         if case let .f32(w) = storage {
@@ -30,7 +31,7 @@ extension WeightMatrix {
     private struct Arguments {
         let storage: Storage
         let rows, columns, n: Int
-        let x: UnsafePointer<Float>
+        let x: UnsafePointer<Float>                  // in the kernels' lane order (`WeightKernels.permute`)
         let out: UnsafeMutablePointer<Float>
         let bias: UnsafePointer<Float>?
         let block: Int                               // output rows per task
@@ -40,11 +41,14 @@ extension WeightMatrix {
     private func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
         let tasks = rows * columns < 1 << 16 ? 1 : Threads.shared.threadCount
         let block = ((rows + tasks - 1) / tasks + 15) / 16 * 16
-        var args = Arguments(storage: storage, rows: rows, columns: columns, n: 1, x: x, out: y, bias: bias, block: block, scratch: nil)
-        Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
-            let a = context!.assumingMemoryBound(to: Arguments.self).pointee
-            let start = i * a.block
-            WeightKernels.gemvRows(a.storage, columns: a.columns, start..<min(start + a.block, a.rows), x: a.x, y: a.out, bias: a.bias)
+        TileScratch.with(count: columns) { xp in
+            WeightKernels.permute(x, columns: columns, for: storage, into: xp)
+            var args = Arguments(storage: storage, rows: rows, columns: columns, n: 1, x: xp, out: y, bias: bias, block: block, scratch: nil)
+            Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
+                let a = context!.assumingMemoryBound(to: Arguments.self).pointee
+                let start = i * a.block
+                WeightKernels.gemvRows(a.storage, columns: a.columns, start..<min(start + a.block, a.rows), xp: a.x, y: a.out, bias: a.bias)
+            }
         }
     }
 
@@ -53,8 +57,10 @@ extension WeightMatrix {
         let tiles = (rows + tile - 1) / tile
         let tasks = n * rows * columns < 1 << 18 ? 1 : min(Threads.shared.threadCount, tiles)
         let block = (tiles + tasks - 1) / tasks * tile
-        TileScratch.with(count: tasks * tile * columns) { scratch in
-            var args = Arguments(storage: storage, rows: rows, columns: columns, n: n, x: x, out: out, bias: bias, block: block, scratch: scratch)
+        TileScratch.with(count: (tasks * tile + n) * columns) { scratch in
+            let xp = scratch + tasks * tile * columns
+            for r in 0..<n { WeightKernels.permute(x + r * columns, columns: columns, for: storage, into: xp + r * columns) }
+            var args = Arguments(storage: storage, rows: rows, columns: columns, n: n, x: xp, out: out, bias: bias, block: block, scratch: scratch)
             Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
                 let a = context!.assumingMemoryBound(to: Arguments.self).pointee
                 let scratch = a.scratch! + i * WeightMatrix.tileRows * a.columns
@@ -62,7 +68,7 @@ extension WeightMatrix {
                 let end = min(start + a.block, a.rows)
                 while start < end {
                     let size = min(WeightMatrix.tileRows, end - start)
-                    WeightKernels.decodeRows(a.storage, columns: a.columns, start..<(start + size), into: scratch)
+                    WeightKernels.decodeTile(a.storage, columns: a.columns, start..<(start + size), into: scratch)
                     if let bias = a.bias {
                         for r in 0..<a.n { (a.out + r * a.rows + start).update(from: bias + start, count: size) }
                     }
