@@ -142,5 +142,7 @@ struct WeightList: ExpressibleByArgument {
         self.formats = formats
     }
 
+    var defaultValueDescription: String { formats.map(\.rawValue).joined(separator: ",") }
+
     static var defaultCompletionKind: CompletionKind { .list(WeightFormat.allCases.map(\.rawValue)) }
 }
