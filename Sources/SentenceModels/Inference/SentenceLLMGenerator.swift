@@ -5,11 +5,13 @@ import TensorCore
 /// and run through the OPT layers at once (filling a sentence-level KV cache); then, until the stop
 /// head says stop or the sentence budget is spent: decode a sentence from the last hidden state,
 /// re-encode it exactly as the tokenizer encodes a sentence (leading `</s>`, no trailing EOS —
-/// DESIGN.md §2.2), and run one more OPT step for it.
+/// DESIGN.md §2.2), and run one more OPT step for it. Matrices are read through `weights`.
 public final class SentenceLLMGenerator {
     public let sllm: SentenceLLM
+    public let encoder: SentenceEncoderStep
     public let decoder: SentenceDecoderGenerator
     let blocks: [OPTBlockStep]
+    private let stopHead: InferenceLinear
     let caches: [KVCache]
     private let rows = ScratchBuffer()
     private let stop = UnsafeMutablePointer<Float>.allocate(capacity: 2)
@@ -22,11 +24,13 @@ public final class SentenceLLMGenerator {
     }
 
     /// `capacity`: sentences (prompt + generated) the KV cache holds.
-    public init(sllm: SentenceLLM, capacity: Int) {
+    public init(sllm: SentenceLLM, capacity: Int, weights: InferenceWeights = InferenceWeights()) {
         self.sllm = sllm
         let positions = min(capacity, sllm.llmConfig.maxPositionEmbeddings)
-        decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder)
-        blocks = sllm.llmLayers.map(OPTBlockStep.init)
+        encoder = SentenceEncoderStep(encoder: sllm.svae.encoder, weights: weights)
+        decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder, weights: weights)
+        blocks = sllm.llmLayers.map { OPTBlockStep($0, weights: weights) }
+        stopHead = InferenceLinear(sllm.fc, weights)
         caches = sllm.llmLayers.map { _ in KVCache(capacity: positions, width: sllm.llmConfig.hiddenSize) }
         last = rows.reserve(sllm.llmConfig.hiddenSize)
     }
@@ -39,14 +43,13 @@ public final class SentenceLLMGenerator {
     public var cacheBytesPerSentence: Int { caches.reduce(0) { $0 + 2 * $1.width * MemoryLayout<Float>.stride } }
 
     /// Encodes `sentences` (one batch) and runs them after what the cache holds.
-    func append(_ sentences: TokenBatch) throws {
-        let width = sllm.llmConfig.hiddenSize, n = sentences.batch
+    func append(_ sentences: [[Int]]) throws {
+        let width = sllm.llmConfig.hiddenSize, n = sentences.count
         guard length + n <= caches[0].capacity else {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "\(length + n) sentences exceed the limit of \(caches[0].capacity)")
         }
-        let vectors = try withNoGrad { try sllm.svae.encoder(sentences) }
         let x = rows.reserve(n * width)
-        x.update(from: vectors.data, count: n * width)
+        try encoder.encode(sentences, into: x)
         let table = sllm.llmPositions.weight.data
         for i in 0..<n { RowOps.addInPlace(x + i * width, table + (length + i + OPTLearnedPositions.offset) * width, count: width) }
         for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
@@ -55,7 +58,7 @@ public final class SentenceLLMGenerator {
 
     /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue.
     func shouldContinue() -> Bool {
-        RowOps.linear(sllm.fc, last, rows: 1, stop)
+        stopHead(last, rows: 1, stop)
         return Sampler.argmax(stop, count: 2) == 1
     }
 
@@ -68,7 +71,7 @@ public final class SentenceLLMGenerator {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
         }
         caches.forEach { $0.reset() }
-        try append(TokenBatch(sequences: sentences, padId: config.padId))
+        try append(sentences)
         var generated: [[Int]] = []
         while generated.count < maxSentences {
             guard shouldContinue() else { return Result(sentences: generated, stopped: true) }
@@ -77,7 +80,7 @@ public final class SentenceLLMGenerator {
             onSentence?(tokens)
             guard generated.count < maxSentences, length < caches[0].capacity else { break }
             let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
-            try append(TokenBatch(sequences: [[config.bosId] + content], padId: config.padId))
+            try append([[config.bosId] + content])
         }
         return Result(sentences: generated, stopped: false)
     }
