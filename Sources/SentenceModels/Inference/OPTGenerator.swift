@@ -40,6 +40,9 @@ public final class OPTGenerator: CachedTokenStep {
     /// Bytes of KV cache per position (all layers).
     public var cacheBytesPerPosition: Int { caches.reduce(0) { $0 + $1.bytes } / max(capacity, 1) }
 
+    /// Bytes of KV cache in use (the positions held).
+    public var cacheBytesHeld: Int { length * cacheBytesPerPosition }
+
     /// Runs `tokens` (the prompt, or one new token) after what the cache holds and leaves the
     /// logits of the last one in `logits` (`[vocabulary]`).
     public func run(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {

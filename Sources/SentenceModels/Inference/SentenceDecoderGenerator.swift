@@ -118,8 +118,10 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
 
     /// Decodes one sentence from `memory`: BOS first, then one token per step until EOS (kept in
     /// the result) or `maxTokens` generated tokens (at most `capacity − 1`, so BOS and the sentence
-    /// fit the positions). `onToken` sees each token as it comes.
-    public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+    /// fit the positions). `onToken` sees each token as it comes. `ignoreEOS` decodes exactly the
+    /// token limit (benchmarks with random weights, where sentences must have a fixed length).
+    public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, ignoreEOS: Bool = false,
+                         onToken: ((Int) -> Void)? = nil) throws -> [Int] {
         begin(memory: memory)
         let config = decoder.config
         // BOS + the sentence fit in max_seq_len positions, so a generated sentence can always be
@@ -133,7 +135,7 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             next = sampler.next(logits)
             output.append(next)
             onToken?(next)
-            if next == config.eosId { break }
+            if next == config.eosId, !ignoreEOS { break }
         }
         return output
     }

@@ -42,6 +42,9 @@ public final class SentenceLLMGenerator {
     /// Bytes of sentence-level KV cache per sentence (all layers).
     public var cacheBytesPerSentence: Int { caches.reduce(0) { $0 + 2 * $1.width * MemoryLayout<Float>.stride } }
 
+    /// Bytes of sentence-level KV cache in use (the sentences held).
+    public var cacheBytesHeld: Int { length * cacheBytesPerSentence }
+
     /// Encodes `sentences` (one batch) and runs them after what the cache holds.
     func append(_ sentences: [[Int]]) throws {
         let width = sllm.llmConfig.hiddenSize, n = sentences.count
@@ -57,30 +60,52 @@ public final class SentenceLLMGenerator {
     }
 
     /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue.
-    func shouldContinue() -> Bool {
+    public func shouldContinue() -> Bool {
         stopHead(last, rows: 1, stop)
         return Sampler.argmax(stop, count: 2) == 1
     }
 
-    /// Generates after the prompt `sentences` (each `[</s>] + tokens`). `maxSentences` caps the
-    /// generated sentences, `maxTokens` each sentence's length. `onSentence` sees each as it comes.
-    public func generate(prompt sentences: [[Int]], maxSentences: Int, sampler: Sampler, maxTokens: Int? = nil,
-                         onToken: ((Int) -> Void)? = nil, onSentence: (([Int]) -> Void)? = nil) throws -> Result {
-        let config = sllm.svae.config
+    // The steps of `generate`, public for callers that drive the loop themselves (benchmarks,
+    // streaming front ends): prefill, then per sentence shouldContinue → decodeSentence → feed.
+
+    /// Empties the cache and runs the prompt's sentences (each `[</s>] + tokens`) as one batch.
+    public func prefill(_ sentences: [[Int]]) throws {
         guard !sentences.isEmpty else {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
         }
         caches.forEach { $0.reset() }
         try append(sentences)
+    }
+
+    /// Decodes the next sentence from the last position's hidden state.
+    public func decodeSentence(sampler: Sampler, maxTokens: Int? = nil, ignoreEOS: Bool = false,
+                               onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+        try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, ignoreEOS: ignoreEOS, onToken: onToken)
+    }
+
+    /// Runs a generated sentence through the LLM, re-encoded as the tokenizer encodes a sentence.
+    public func feed(generated tokens: [Int]) throws {
+        let config = sllm.svae.config
+        let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
+        try append([[config.bosId] + content])
+    }
+
+    /// Sentences the cache can still take.
+    public var remainingCapacity: Int { caches[0].capacity - length }
+
+    /// Generates after the prompt `sentences` (each `[</s>] + tokens`). `maxSentences` caps the
+    /// generated sentences, `maxTokens` each sentence's length. `onSentence` sees each as it comes.
+    public func generate(prompt sentences: [[Int]], maxSentences: Int, sampler: Sampler, maxTokens: Int? = nil,
+                         onToken: ((Int) -> Void)? = nil, onSentence: (([Int]) -> Void)? = nil) throws -> Result {
+        try prefill(sentences)
         var generated: [[Int]] = []
         while generated.count < maxSentences {
             guard shouldContinue() else { return Result(sentences: generated, stopped: true) }
-            let tokens = try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, onToken: onToken)
+            let tokens = try decodeSentence(sampler: sampler, maxTokens: maxTokens, onToken: onToken)
             generated.append(tokens)
             onSentence?(tokens)
-            guard generated.count < maxSentences, length < caches[0].capacity else { break }
-            let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
-            try append([[config.bosId] + content])
+            guard generated.count < maxSentences, remainingCapacity > 0 else { break }
+            try feed(generated: tokens)
         }
         return Result(sentences: generated, stopped: false)
     }

@@ -169,6 +169,21 @@ public enum ModelFactory {
         return out
     }
 
+    /// An OPT of the given shape (benchmarks at the real model sizes without their weights).
+    public static func opt(configuration: OPTConfiguration, weights: ModelWeights, storage: WeightFormat = .f32) throws -> (model: OPTModel, weights: InferenceWeights) {
+        try checkStorage(storage, for: weights)
+        let model = try build(weights) { seed in try OPTModel(config: configuration, seed: seed) }
+        return (model, try inferenceWeights(model, weights, storage))
+    }
+
+    /// A sentence-level LLM of the given shapes (benchmarks).
+    public static func sllm(svae: SentenceVAEConfiguration, llm: OPTConfiguration, weights: ModelWeights,
+                            storage: WeightFormat = .f32) throws -> (model: SentenceLLM, weights: InferenceWeights) {
+        try checkStorage(storage, for: weights)
+        let model = try build(weights) { seed in try SentenceLLM(svae: svae, llm: llm, seed: seed) }
+        return (model, try inferenceWeights(model, weights, storage))
+    }
+
     /// The weights of an HF OPT directory under `OPTForCausalLM` names, or nil when it has none.
     static func optWeights(_ dir: String) throws -> StateDict? {
         do {
