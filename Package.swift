@@ -56,7 +56,9 @@ let package = Package(
                 "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            ],
+            // The built-in workload of `bench generate` (Tools/reference/make_bench_passages.py).
+            resources: [.copy("Resources/bench-passages.json")]
         ),
         // Assertions shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

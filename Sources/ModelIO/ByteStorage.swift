@@ -42,6 +42,13 @@ public final class ByteStorage: @unchecked Sendable {
         release = { p.deallocate() }
     }
 
+    /// Bytes that `owner` keeps alive (no copy): e.g. a converted weight matrix about to be written.
+    public init(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        count = bytes.count
+        base = bytes.count == 0 ? nil : bytes.baseAddress
+        release = { withExtendedLifetime(owner) {} }
+    }
+
     public convenience init(_ bytes: [UInt8]) {
         self.init(copying: bytes.withUnsafeBytes { $0 })
     }

@@ -6,10 +6,11 @@ import TensorCore
 public enum Initialization {
     @TaskLocal static var random = true
 
-    /// A parameter tensor: `draw` when initialising randomly, zeros otherwise. Either way it is
+    /// A parameter tensor: `draw` when initialising randomly, zeros otherwise (untouched pages, so
+    /// a matrix a checkpoint supplies in a compact format costs no fp32 memory). Either way it is
     /// trainable (`requiresGrad`).
     public static func parameter(_ shape: [Int], _ draw: () -> Tensor) -> Tensor {
-        let t = random ? draw() : Tensor.zeros(shape)
+        let t = random ? draw() : Tensor(shape: shape, storage: Storage(zeroedCount: Shape.count(shape)))
         t.requiresGrad = true
         return t
     }

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of kernels and models.",
-        subcommands: [BenchKernelsCommand.self, BenchOPTCommand.self, BenchTrainCommand.self, BenchIOCommand.self, BenchTokenizerCommand.self]
+        subcommands: [BenchKernelsCommand.self, BenchOPTCommand.self, BenchGenerateCommand.self, BenchTrainCommand.self, BenchIOCommand.self, BenchTokenizerCommand.self]
     )
 }

@@ -79,6 +79,23 @@ struct BenchKernelsCommand: ParsableCommand {
                 }
             }
         }
+        // The same products with the weights stored as f32, bf16 and q8 (`--weights`).
+        var compact: [KernelBenchmark.CompactResult] = []
+        if !json { print("\nWeight storage formats (WeightMatrix.product; one-row: GB/s of stored bytes, speed-up in rows/s over f32)") }
+        for (m, k, n) in parsed {
+            for t in threadCounts {
+                let r = try KernelBenchmark.compactProduct(m: m, k: k, n: n, threads: t)
+                compact.append(r)
+                guard !json, let base = r.seconds["f32"] else { continue }
+                let cells = WeightFormat.allCases.compactMap { f -> String? in
+                    guard let sec = r.seconds[f.rawValue] else { return nil }
+                    let rate = m == 1 ? format(Double(n * k) * f.bytesPerWeight / sec / 1e9) + " GB/s"
+                                      : format(2 * Double(m * n * k) / sec / 1e9) + " GFLOP/s"
+                    return "\(f.rawValue) \(rate) (\(format(base / sec, digits: 2))×)"
+                }
+                print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + cells.joined(separator: "   "))
+            }
+        }
         let kernels = KernelBenchmark.kernels()
         if json {
             struct Report: Codable {
@@ -87,11 +104,12 @@ struct BenchKernelsCommand: ParsableCommand {
                 let fmaPeakGFLOPs: [String: Double]
                 let readBandwidthGBs: [String: Double]
                 let products: [KernelBenchmark.ProductResult]
+                let compact: [KernelBenchmark.CompactResult]
                 let kernels: [KernelBenchmark.KernelResult]
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, kernels: kernels)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, compact: compact, kernels: kernels)), as: UTF8.self))
         } else {
             print("\nElement-wise kernels (one thread)")
             for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }

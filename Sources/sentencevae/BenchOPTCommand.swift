@@ -8,11 +8,13 @@ import TensorCore
 struct BenchOPTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "opt",
-        abstract: "Measure OPT prefill and decode speed (batch 1, fp32, KV cache) at a real model shape.",
+        abstract: "Measure OPT prefill and decode speed (batch 1, KV cache, fp32 compute) at a real model shape.",
         discussion: """
             The weights are zeros of the right shapes (speed does not depend on their values), so no \
             download is needed. Decoding streams every weight once per token, so it is bound by memory \
-            bandwidth: compare with `bench kernels`' read bandwidth.
+            bandwidth: compare with `bench kernels`' read bandwidth. --weights bf16 or q8 stores the \
+            matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
+            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts.
             """
     )
 
@@ -41,40 +43,106 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Weight storage: f32, bf16 or q8; several separated by commas (e.g. f32,bf16,q8) are timed in interleaved rounds.")
+    var weights: WeightList = WeightList(formats: [.f32])
+
+    @Option(help: "Rounds per storage format (interleaved when several are given).")
+    var rounds: Int = 1
+
     func validate() throws {
         guard prompt >= 1, tokens >= 1, prompt + tokens <= 2048 else {
             throw ValidationError("--prompt and --tokens must be ≥ 1 with prompt + tokens ≤ 2048")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    /// One timed prefill + decode.
+    struct Timing {
+        let prefill: Double
+        let decode: Double
     }
 
     func run() throws {
         if let threads { Threads.count = threads }
         let config = size.configuration
+        // Zeros of the right shapes, written: untouched zero pages would all read one physical page
+        // and fake the memory traffic. Each format gets its matrices from them.
         let model = try withoutRandomInitialization { try OPTModel(config: config) }
-        let generator = OPTGenerator(model: model, capacity: prompt + tokens)
+        for (_, p) in model.parameters() { p.data.update(repeating: 0, count: p.count) }
+        var generators: [(format: WeightFormat, generator: OPTGenerator, bytes: Int)] = []
+        for format in weights.formats {
+            let stored: InferenceWeights
+            do { stored = try ModelFactory.inferenceWeights(converting: model, to: format) } catch { throw CLIError("\(error)") }
+            generators.append((format, OPTGenerator(model: model, capacity: prompt + tokens, weights: stored), stored.bytes(of: model)))
+        }
         let ids = (0..<prompt).map { 4 + $0 % 1000 }
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        try generator(ids)  // warm-up: sizes the buffers, faults the pages in
-        generator.reset()
-        var logits = generator.logits
-        let prefill = try seconds { logits = try generator(ids) }
-        var next = Sampler.argmax(logits, count: config.vocabularySize)
-        let decode = try seconds {
-            for _ in 0..<tokens {
-                logits = try generator(token: next)
-                next = Sampler.argmax(logits, count: config.vocabularySize)
+        func measure(_ generator: OPTGenerator) throws -> Timing {
+            generator.reset()
+            var logits = generator.logits
+            let prefill = try seconds { logits = try generator(ids) }
+            var next = Sampler.argmax(logits, count: config.vocabularySize)
+            let decode = try seconds {
+                for _ in 0..<tokens {
+                    logits = try generator(token: next)
+                    next = Sampler.argmax(logits, count: config.vocabularySize)
+                }
+            }
+            return Timing(prefill: prefill, decode: decode)
+        }
+        for g in generators { try g.generator(ids) }   // warm-up: sizes the buffers, faults the pages in
+
+        let parameters = model.parameterCount
+        let names = weights.formats.map(\.rawValue).joined(separator: ", ")
+        print("OPT-\(size.rawValue) shape, \(parameters / 1_000_000) M parameters, batch 1, \(Threads.count) thread(s), weights \(names)"
+              + (rounds > 1 || generators.count > 1 ? " (\(rounds) interleaved round(s))" : ""))
+        var timings = [[Timing]](repeating: [], count: generators.count)
+        for round in 1...rounds {
+            for (i, g) in generators.enumerated() {
+                let t = try measure(g.generator)
+                timings[i].append(t)
+                let label = generators.count > 1 || rounds > 1 ? "[\(g.format.rawValue) round \(round)] " : ""
+                print(label + String(format: "prefill %d tokens: %.1f tokens/s (%.1f ms)", prompt, Double(prompt) / t.prefill, t.prefill * 1000))
+                print(label + String(format: "decode %d tokens: %.1f tokens/s (%.1f ms/token, %.1f GB/s of weights)", tokens, Double(tokens) / t.decode,
+                                     t.decode * 1000 / Double(tokens), Double(g.bytes) * Double(tokens) / t.decode / 1e9))
             }
         }
-        let parameters = model.parameterCount
-        print("OPT-\(size.rawValue) shape, \(parameters / 1_000_000) M parameters, fp32, batch 1, \(Threads.count) thread(s)")
-        print(String(format: "prefill %d tokens: %.1f tokens/s (%.1f ms)", prompt, Double(prompt) / prefill, prefill * 1000))
-        print(String(format: "decode %d tokens: %.1f tokens/s (%.1f ms/token, %.1f GB/s of weights)", tokens, Double(tokens) / decode,
-                     decode * 1000 / Double(tokens), Double(parameters * 4) * Double(tokens) / decode / 1e9))
-        print("KV cache: \(generator.cacheBytesPerPosition / 1024) KB per token")
+        if generators.count > 1 || rounds > 1 {
+            let base = median(timings[0].map { Double(tokens) / $0.decode })
+            for (i, g) in generators.enumerated() {
+                let decode = median(timings[i].map { Double(tokens) / $0.decode }), prefill = median(timings[i].map { Double(prompt) / $0.prefill })
+                print("median \(g.format.rawValue): " + String(format: "decode %.1f tokens/s (%.2f× ", decode, decode / base)
+                      + generators[0].format.rawValue + String(format: "), prefill %.1f tokens/s, %.0f MB of weights", prefill, Double(g.bytes) / 1e6))
+            }
+        }
+        print("KV cache: \(generators[0].generator.cacheBytesPerPosition / 1024) KB per token")
     }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+/// `--weights f32,bf16,q8`: one or more storage formats.
+struct WeightList: ExpressibleByArgument {
+    let formats: [WeightFormat]
+
+    init(formats: [WeightFormat]) { self.formats = formats }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let formats = parts.compactMap(WeightFormat.init(rawValue:))
+        guard !formats.isEmpty, formats.count == parts.count else { return nil }
+        self.formats = formats
+    }
+
+    var defaultValueDescription: String { formats.map(\.rawValue).joined(separator: ",") }
+
+    static var defaultCompletionKind: CompletionKind { .list(WeightFormat.allCases.map(\.rawValue)) }
 }

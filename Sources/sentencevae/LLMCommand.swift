@@ -37,6 +37,8 @@ struct LLMCommand: ParsableCommand {
 
     @OptionGroup var generation: GenerationOptions
 
+    @OptionGroup var storage: WeightOptions
+
     func validate() throws {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1 (got \(maxNewTokens))") }
     }
@@ -44,7 +46,8 @@ struct LLMCommand: ParsableCommand {
     func run() throws {
         generation.applyThreads()
         let loaded: ModelFactory.OPT
-        do { loaded = try ModelFactory.opt(path: model, weights: .checkpoint(checkpoint ?? model)) } catch { throw CLIError("\(error)") }
+        do { loaded = try ModelFactory.opt(path: model, weights: .checkpoint(checkpoint ?? model), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        storage.report(loaded.weights)
         let (opt, hf) = (loaded.model, loaded.config)
         let tokenizer = try ModelAssets.tokenizer(model)
 
@@ -58,7 +61,7 @@ struct LLMCommand: ParsableCommand {
             ids = Array(ids.suffix(hf.maxPositionEmbeddings - 1))
         }
         let budget = min(maxNewTokens, limit - ids.count)
-        let generator = OPTGenerator(model: opt, capacity: ids.count + budget)
+        let generator = OPTGenerator(model: opt, capacity: ids.count + budget, weights: loaded.weights)
         let sampler = try Sampler(options: generation.sampling, vocabulary: hf.vocabSize)
 
         var stats = GenerationStats()

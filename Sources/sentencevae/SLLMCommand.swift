@@ -45,6 +45,8 @@ struct SLLMCommand: ParsableCommand {
 
     @OptionGroup var generation: GenerationOptions
 
+    @OptionGroup var storage: WeightOptions
+
     func validate() throws {
         if let maxSentences, maxSentences < 0 { throw ValidationError("--max-sentences must be ≥ 0 (got \(maxSentences))") }
     }
@@ -59,7 +61,8 @@ struct SLLMCommand: ParsableCommand {
         }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SLLM
-        do { loaded = try ModelFactory.sllm(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }
+        do { loaded = try ModelFactory.sllm(cfg, configFile: config, weights: .checkpoint(checkpoint), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        storage.report(loaded.weights)
         let sllm = loaded.model, svaeConfig = sllm.svae.config
         let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
 
@@ -85,7 +88,7 @@ struct SLLMCommand: ParsableCommand {
         }
         var stats = GenerationStats()
         var stream = TextStream(tokenizer: tokenizer)
-        let generator = SentenceLLMGenerator(sllm: sllm, capacity: prompt.count + budget)
+        let generator = SentenceLLMGenerator(sllm: sllm, capacity: prompt.count + budget, weights: loaded.weights)
         let sampler = try Sampler(options: generation.sampling, vocabulary: svaeConfig.vocabularySize)
         let result = try generator.generate(
             prompt: prompt, maxSentences: budget, sampler: sampler, maxTokens: generation.maxLength,

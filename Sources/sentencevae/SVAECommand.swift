@@ -39,6 +39,8 @@ struct SVAECommand: ParsableCommand {
 
     @OptionGroup var generation: GenerationOptions
 
+    @OptionGroup var storage: WeightOptions
+
     /// The sentences the original demo reconstructs when given no input.
     static let demoSentences = [
         "I love China.",
@@ -65,7 +67,8 @@ struct SVAECommand: ParsableCommand {
         }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SVAE
-        do { loaded = try ModelFactory.svae(cfg, configFile: config, weights: .checkpoint(checkpoint)) } catch { throw CLIError("\(error)") }
+        do { loaded = try ModelFactory.svae(cfg, configFile: config, weights: .checkpoint(checkpoint), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        storage.report(loaded.weights)
         let model = loaded.model, modelConfig = model.config
         let tokenizer = try ModelAssets.tokenizer(loaded.referenceDirectory)
 
@@ -91,8 +94,9 @@ struct SVAECommand: ParsableCommand {
 
         // All sentences are encoded in one batch; each is then decoded from its vector.
         var stats = GenerationStats()
-        let vectors = try withNoGrad { try model.encoder(TokenBatch(sequences: kept.map(\.ids), padId: modelConfig.padId)) }
-        let decoder = SentenceDecoderGenerator(decoder: model.decoder)
+        var vectors = [Float](repeating: 0, count: kept.count * modelConfig.hiddenSize)
+        try SentenceEncoderStep(encoder: model.encoder, weights: loaded.weights).encode(kept.map(\.ids), into: &vectors)
+        let decoder = SentenceDecoderGenerator(decoder: model.decoder, weights: loaded.weights)
         let sampler = try Sampler(options: generation.sampling, vocabulary: modelConfig.vocabularySize)
         var results: [[String: Any]] = []
         for (i, item) in kept.enumerated() {
@@ -103,7 +107,7 @@ struct SVAECommand: ParsableCommand {
                 print("\tVAE Output: ", terminator: "")
             }
             var stream = TextStream(tokenizer: tokenizer)
-            let memory = vectors.data + i * modelConfig.hiddenSize
+            let memory = Array(vectors[(i * modelConfig.hiddenSize)..<((i + 1) * modelConfig.hiddenSize)])
             let output = try decoder.generate(memory: memory, sampler: sampler, maxTokens: generation.maxLength) { id in
                 stats.token()
                 let piece = stream.append(id)
@@ -113,7 +117,7 @@ struct SVAECommand: ParsableCommand {
             results.append([
                 "input": item.text, "input_ids": item.ids, "output_ids": output,
                 "output": tokenizer.decode(output, skipSpecialTokens: true),
-                "embedding": (0..<modelConfig.hiddenSize).map { Double(memory[$0]) },
+                "embedding": memory.map(Double.init),
             ])
         }
         if json {

@@ -13,6 +13,7 @@ struct SentenceVAECommand: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             ExportCommand.self,
+            ConvertCommand.self,
             PlotCommand.self,
             DataCommand.self,
             TokenizeCommand.self,

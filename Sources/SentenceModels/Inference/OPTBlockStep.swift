@@ -8,13 +8,21 @@ final class OPTBlockStep {
     let width: Int
     let ffnDim: Int
     let attention: CachedAttention
-    private let normed = ScratchBuffer(), q = ScratchBuffer(), attended = ScratchBuffer(), projected = ScratchBuffer(), ffn = ScratchBuffer()
+    private let q, k, v, out, fc1, fc2: InferenceLinear
+    private let normed = ScratchBuffer(), query = ScratchBuffer(), attended = ScratchBuffer(), projected = ScratchBuffer(), ffn = ScratchBuffer()
 
-    init(_ layer: OPTDecoderLayer) {
+    init(_ layer: OPTDecoderLayer, weights: InferenceWeights) {
         self.layer = layer
         width = layer.fc1.weight.shape[1]
         ffnDim = layer.fc1.weight.shape[0]
         attention = CachedAttention(heads: layer.selfAttn.heads, width: width)
+        let attn = layer.selfAttn
+        q = InferenceLinear(attn.qProj, weights)
+        k = InferenceLinear(attn.kProj, weights)
+        v = InferenceLinear(attn.vProj, weights)
+        out = InferenceLinear(attn.outProj, weights)
+        fc1 = InferenceLinear(layer.fc1, weights)
+        fc2 = InferenceLinear(layer.fc2, weights)
     }
 
     /// `x` `[n, width]` at positions `cache.length ..< cache.length + n`; appends to the cache.
@@ -24,20 +32,19 @@ final class OPTBlockStep {
             throw TensorError.invalidArgument(op: "OPT step", reason: "sequence of \(past + n) positions exceeds the cache capacity \(cache.capacity)")
         }
         let count = n * width
-        let normed = self.normed.reserve(count), q = self.q.reserve(count)
+        let normed = self.normed.reserve(count), q = self.query.reserve(count)
         let attended = self.attended.reserve(count), projected = self.projected.reserve(count)
         let pre = layer.layerNormBefore
 
         // Self-attention block.
         normed.update(from: x, count: count)
         if pre { RowOps.layerNorm(layer.selfAttnLayerNorm, normed, rows: n) }
-        let attn = layer.selfAttn
-        RowOps.linear(attn.qProj, normed, rows: n, q)
-        RowOps.linear(attn.kProj, normed, rows: n, cache.keys + past * width)
-        RowOps.linear(attn.vProj, normed, rows: n, cache.values + past * width)
+        self.q(normed, rows: n, q)
+        k(normed, rows: n, cache.keys + past * width)
+        v(normed, rows: n, cache.values + past * width)
         cache.length = past + n
         attention(q: q, rows: n, cache: cache, past: past, scale: 1 / Float(attention.headDim).squareRoot(), out: attended)
-        RowOps.linear(attn.outProj, attended, rows: n, projected)
+        out(attended, rows: n, projected)
         RowOps.addInPlace(x, projected, count: count)
         if !pre { RowOps.layerNorm(layer.selfAttnLayerNorm, x, rows: n) }
 
@@ -45,9 +52,9 @@ final class OPTBlockStep {
         normed.update(from: x, count: count)
         if pre { RowOps.layerNorm(layer.finalLayerNorm, normed, rows: n) }
         let hidden = ffn.reserve(n * ffnDim)
-        RowOps.linear(layer.fc1, normed, rows: n, hidden)
+        fc1(normed, rows: n, hidden)
         Kernels.relu(hidden, hidden, count: n * ffnDim)
-        RowOps.linear(layer.fc2, hidden, rows: n, projected)
+        fc2(hidden, rows: n, projected)
         RowOps.addInPlace(x, projected, count: count)
         if !pre { RowOps.layerNorm(layer.finalLayerNorm, x, rows: n) }
     }

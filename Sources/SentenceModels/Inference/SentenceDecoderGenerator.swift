@@ -5,17 +5,51 @@ import TensorCore
 /// cross-attention memory is ONE vector, so softmax over its single key is 1 and the whole
 /// cross-attention output `out_proj(W_v·m + b_v)` is a constant per sentence and layer: it is
 /// computed once in `begin(memory:)` and added at every token (DESIGN.md §2.5).
+/// Matrices are read through `weights` (fp32, bf16 or q8).
 public final class SentenceDecoderGenerator: CachedTokenStep {
     public let decoder: SentenceDecoder
     public let capacity: Int
     let caches: [KVCache]
     let attention: CachedAttention
+    public let weights: InferenceWeights
+
+    /// One decoder layer's products: q, k, v of the packed self-attention projection, its output,
+    /// the value and output projections of the cross-attention, and the FFN.
+    private struct LayerProducts {
+        let q, k, v, out, crossValue, crossOut, linear1, linear2: InferenceLinear
+
+        init(_ layer: TransformerDecoderLayer, _ weights: InferenceWeights) {
+            func part(_ attn: MultiheadAttention, _ i: Int) -> InferenceLinear {
+                let e = attn.embedDim
+                return InferenceLinear(weight: weights.matrix(attn.inProjWeight).rows((i * e)..<((i + 1) * e)),
+                                       bias: UnsafePointer(attn.inProjBias.data + i * e))
+            }
+            q = part(layer.selfAttn, 0)
+            k = part(layer.selfAttn, 1)
+            v = part(layer.selfAttn, 2)
+            out = InferenceLinear(layer.selfAttn.outProj, weights)
+            crossValue = part(layer.multiheadAttn, 2)
+            crossOut = InferenceLinear(layer.multiheadAttn.outProj, weights)
+            linear1 = InferenceLinear(layer.linear1, weights)
+            linear2 = InferenceLinear(layer.linear2, weights)
+        }
+    }
+
+    private let products: [LayerProducts]
+    private let table: WeightMatrix
+    private let projectIn: InferenceLinear?
+    private let head: InferenceLinear
     private let crossOutputs: [UnsafeMutablePointer<Float>]
     private let x = ScratchBuffer(), q = ScratchBuffer(), attended = ScratchBuffer(), projected = ScratchBuffer(), ffn = ScratchBuffer()
     public let logits: UnsafeMutablePointer<Float>
 
-    public init(decoder: SentenceDecoder, capacity: Int? = nil) {
+    public init(decoder: SentenceDecoder, capacity: Int? = nil, weights: InferenceWeights = InferenceWeights()) {
         self.decoder = decoder
+        self.weights = weights
+        products = decoder.layers.map { LayerProducts($0, weights) }
+        table = weights.matrix(decoder.embedding.embedToken.weight)
+        projectIn = decoder.embedding.projectIn.map { InferenceLinear($0, weights) }
+        head = InferenceLinear(decoder.linear, weights)
         let config = decoder.config
         let positions = min(capacity ?? config.maxSequenceLength, config.maxSequenceLength)
         self.capacity = positions
@@ -37,11 +71,9 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
     public func begin(memory: UnsafePointer<Float>) {
         let width = decoder.config.hiddenSize
         let v = projected.reserve(width)
-        for (layer, out) in zip(decoder.layers, crossOutputs) {
-            let attn = layer.multiheadAttn
-            RowOps.linear(weight: attn.inProjWeight.data + 2 * width * width, bias: attn.inProjBias.data + 2 * width,
-                          inFeatures: width, outFeatures: width, memory, rows: 1, v)
-            RowOps.linear(attn.outProj, v, rows: 1, out)
+        for (layer, out) in zip(products, crossOutputs) {
+            layer.crossValue(memory, rows: 1, v)
+            layer.crossOut(v, rows: 1, out)
         }
         caches.forEach { $0.reset() }
     }
@@ -56,39 +88,40 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             throw TensorError.invalidArgument(op: "SentenceDecoderGenerator", reason: "\(past + n) tokens exceed the limit of \(capacity) (max_seq_len or --max-length)")
         }
         let x = self.x.reserve(n * width)
-        try RowOps.embed(tokens, table: decoder.embedding.embedToken, projectIn: decoder.embedding.projectIn, scratch: projected, into: x)
+        try RowOps.embed(tokens, table: table, projectIn: projectIn, scratch: projected, into: x)
         RowOps.addInPlace(x, decoder.embedding.positions.data + past * width, count: n * width)
 
         let q = self.q.reserve(n * width), attended = self.attended.reserve(n * width)
         let out = projected.reserve(n * max(width, embedWidth))
         for (l, layer) in decoder.layers.enumerated() {
-            let attn = layer.selfAttn, cache = caches[l]
-            let w = attn.inProjWeight.data, b = attn.inProjBias.data
-            RowOps.linear(weight: w, bias: b, inFeatures: width, outFeatures: width, x, rows: n, q)
-            RowOps.linear(weight: w + width * width, bias: b + width, inFeatures: width, outFeatures: width, x, rows: n, cache.keys + past * width)
-            RowOps.linear(weight: w + 2 * width * width, bias: b + 2 * width, inFeatures: width, outFeatures: width, x, rows: n, cache.values + past * width)
+            let step = products[l], cache = caches[l]
+            step.q(x, rows: n, q)
+            step.k(x, rows: n, cache.keys + past * width)
+            step.v(x, rows: n, cache.values + past * width)
             cache.length = past + n
             attention(q: q, rows: n, cache: cache, past: past, scale: 1 / Float(attention.headDim).squareRoot(), out: attended)
-            RowOps.linear(attn.outProj, attended, rows: n, out)
+            step.out(attended, rows: n, out)
             RowOps.addInPlace(x, out, count: n * width)
             RowOps.layerNorm(layer.norm1, x, rows: n)
             for r in 0..<n { RowOps.addInPlace(x + r * width, crossOutputs[l], count: width) }
             RowOps.layerNorm(layer.norm2, x, rows: n)
             let hidden = ffn.reserve(n * config.ffnDim)
-            RowOps.linear(layer.linear1, x, rows: n, hidden)
+            step.linear1(x, rows: n, hidden)
             Kernels.relu(hidden, hidden, count: n * config.ffnDim)
-            RowOps.linear(layer.linear2, hidden, rows: n, out)
+            step.linear2(hidden, rows: n, out)
             RowOps.addInPlace(x, out, count: n * width)
             RowOps.layerNorm(layer.norm3, x, rows: n)
         }
-        RowOps.linear(decoder.linear, x + (n - 1) * width, rows: 1, logits)
+        head(x + (n - 1) * width, rows: 1, logits)
         return logits
     }
 
     /// Decodes one sentence from `memory`: BOS first, then one token per step until EOS (kept in
     /// the result) or `maxTokens` generated tokens (at most `capacity − 1`, so BOS and the sentence
-    /// fit the positions). `onToken` sees each token as it comes.
-    public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+    /// fit the positions). `onToken` sees each token as it comes. `ignoreEOS` decodes exactly the
+    /// token limit (benchmarks with random weights, where sentences must have a fixed length).
+    public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, ignoreEOS: Bool = false,
+                         onToken: ((Int) -> Void)? = nil) throws -> [Int] {
         begin(memory: memory)
         let config = decoder.config
         // BOS + the sentence fit in max_seq_len positions, so a generated sentence can always be
@@ -102,7 +135,7 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             next = sampler.next(logits)
             output.append(next)
             onToken?(next)
-            if next == config.eosId { break }
+            if next == config.eosId, !ignoreEOS { break }
         }
         return output
     }

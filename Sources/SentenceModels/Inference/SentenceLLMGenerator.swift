@@ -5,11 +5,13 @@ import TensorCore
 /// and run through the OPT layers at once (filling a sentence-level KV cache); then, until the stop
 /// head says stop or the sentence budget is spent: decode a sentence from the last hidden state,
 /// re-encode it exactly as the tokenizer encodes a sentence (leading `</s>`, no trailing EOS —
-/// DESIGN.md §2.2), and run one more OPT step for it.
+/// DESIGN.md §2.2), and run one more OPT step for it. Matrices are read through `weights`.
 public final class SentenceLLMGenerator {
     public let sllm: SentenceLLM
+    public let encoder: SentenceEncoderStep
     public let decoder: SentenceDecoderGenerator
     let blocks: [OPTBlockStep]
+    private let stopHead: InferenceLinear
     let caches: [KVCache]
     private let rows = ScratchBuffer()
     private let stop = UnsafeMutablePointer<Float>.allocate(capacity: 2)
@@ -22,11 +24,13 @@ public final class SentenceLLMGenerator {
     }
 
     /// `capacity`: sentences (prompt + generated) the KV cache holds.
-    public init(sllm: SentenceLLM, capacity: Int) {
+    public init(sllm: SentenceLLM, capacity: Int, weights: InferenceWeights = InferenceWeights()) {
         self.sllm = sllm
         let positions = min(capacity, sllm.llmConfig.maxPositionEmbeddings)
-        decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder)
-        blocks = sllm.llmLayers.map(OPTBlockStep.init)
+        encoder = SentenceEncoderStep(encoder: sllm.svae.encoder, weights: weights)
+        decoder = SentenceDecoderGenerator(decoder: sllm.svae.decoder, weights: weights)
+        blocks = sllm.llmLayers.map { OPTBlockStep($0, weights: weights) }
+        stopHead = InferenceLinear(sllm.fc, weights)
         caches = sllm.llmLayers.map { _ in KVCache(capacity: positions, width: sllm.llmConfig.hiddenSize) }
         last = rows.reserve(sllm.llmConfig.hiddenSize)
     }
@@ -38,15 +42,17 @@ public final class SentenceLLMGenerator {
     /// Bytes of sentence-level KV cache per sentence (all layers).
     public var cacheBytesPerSentence: Int { caches.reduce(0) { $0 + 2 * $1.width * MemoryLayout<Float>.stride } }
 
+    /// Bytes of sentence-level KV cache in use (the sentences held).
+    public var cacheBytesHeld: Int { length * cacheBytesPerSentence }
+
     /// Encodes `sentences` (one batch) and runs them after what the cache holds.
-    func append(_ sentences: TokenBatch) throws {
-        let width = sllm.llmConfig.hiddenSize, n = sentences.batch
+    func append(_ sentences: [[Int]]) throws {
+        let width = sllm.llmConfig.hiddenSize, n = sentences.count
         guard length + n <= caches[0].capacity else {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "\(length + n) sentences exceed the limit of \(caches[0].capacity)")
         }
-        let vectors = try withNoGrad { try sllm.svae.encoder(sentences) }
         let x = rows.reserve(n * width)
-        x.update(from: vectors.data, count: n * width)
+        try encoder.encode(sentences, into: x)
         let table = sllm.llmPositions.weight.data
         for i in 0..<n { RowOps.addInPlace(x + i * width, table + (length + i + OPTLearnedPositions.offset) * width, count: width) }
         for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
@@ -54,30 +60,52 @@ public final class SentenceLLMGenerator {
     }
 
     /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue.
-    func shouldContinue() -> Bool {
-        RowOps.linear(sllm.fc, last, rows: 1, stop)
+    public func shouldContinue() -> Bool {
+        stopHead(last, rows: 1, stop)
         return Sampler.argmax(stop, count: 2) == 1
     }
+
+    // The steps of `generate`, public for callers that drive the loop themselves (benchmarks,
+    // streaming front ends): prefill, then per sentence shouldContinue → decodeSentence → feed.
+
+    /// Empties the cache and runs the prompt's sentences (each `[</s>] + tokens`) as one batch.
+    public func prefill(_ sentences: [[Int]]) throws {
+        guard !sentences.isEmpty else {
+            throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
+        }
+        caches.forEach { $0.reset() }
+        try append(sentences)
+    }
+
+    /// Decodes the next sentence from the last position's hidden state.
+    public func decodeSentence(sampler: Sampler, maxTokens: Int? = nil, ignoreEOS: Bool = false,
+                               onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+        try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, ignoreEOS: ignoreEOS, onToken: onToken)
+    }
+
+    /// Runs a generated sentence through the LLM, re-encoded as the tokenizer encodes a sentence.
+    public func feed(generated tokens: [Int]) throws {
+        let config = sllm.svae.config
+        let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
+        try append([[config.bosId] + content])
+    }
+
+    /// Sentences the cache can still take.
+    public var remainingCapacity: Int { caches[0].capacity - length }
 
     /// Generates after the prompt `sentences` (each `[</s>] + tokens`). `maxSentences` caps the
     /// generated sentences, `maxTokens` each sentence's length. `onSentence` sees each as it comes.
     public func generate(prompt sentences: [[Int]], maxSentences: Int, sampler: Sampler, maxTokens: Int? = nil,
                          onToken: ((Int) -> Void)? = nil, onSentence: (([Int]) -> Void)? = nil) throws -> Result {
-        let config = sllm.svae.config
-        guard !sentences.isEmpty else {
-            throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
-        }
-        caches.forEach { $0.reset() }
-        try append(TokenBatch(sequences: sentences, padId: config.padId))
+        try prefill(sentences)
         var generated: [[Int]] = []
         while generated.count < maxSentences {
             guard shouldContinue() else { return Result(sentences: generated, stopped: true) }
-            let tokens = try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, onToken: onToken)
+            let tokens = try decodeSentence(sampler: sampler, maxTokens: maxTokens, onToken: onToken)
             generated.append(tokens)
             onSentence?(tokens)
-            guard generated.count < maxSentences, length < caches[0].capacity else { break }
-            let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
-            try append(TokenBatch(sequences: [[config.bosId] + content], padId: config.padId))
+            guard generated.count < maxSentences, remainingCapacity > 0 else { break }
+            try feed(generated: tokens)
         }
         return Result(sentences: generated, stopped: false)
     }

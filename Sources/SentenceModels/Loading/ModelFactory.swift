@@ -24,9 +24,16 @@ public struct ModelFactoryError: Error, CustomStringConvertible {
 
 /// The one place that turns a config (and a checkpoint) into a model: the commands, the trainer,
 /// evaluation and the benchmarks all come here.
+///
+/// `storage` chooses how inference keeps the big matrices (`WeightFormat`; see `StoredMatrices`
+/// for which): with bf16 or q8 they live in the result's `weights`, in place in the file when it
+/// was converted to that format, and the model's fp32 tensors for them stay empty (zeros), so run
+/// such a model only through the generators given `weights`. Training always uses fp32.
 public enum ModelFactory {
     public struct SVAE {
         public let model: SentenceVAE
+        /// The matrices inference multiplies by (pass to the generators).
+        public internal(set) var weights = InferenceWeights()
         /// The reference OPT directory (tokenizer, sizes).
         public let referenceDirectory: String
         public let reference: OPTConfig
@@ -36,6 +43,7 @@ public enum ModelFactory {
 
     public struct SLLM {
         public let model: SentenceLLM
+        public internal(set) var weights = InferenceWeights()
         public let svaeDirectory: String
         public let llmDirectory: String
         public var notes: [String] = []
@@ -43,6 +51,7 @@ public enum ModelFactory {
 
     public struct OPT {
         public let model: OPTModel
+        public internal(set) var weights = InferenceWeights()
         public let config: OPTConfig
         /// The directory (tokenizer) when the model came from one.
         public let directory: String?
@@ -64,14 +73,15 @@ public enum ModelFactory {
     }
 
     /// A SentenceVAE as the original's `train_svae.py`/`demo_svae.py` build it.
-    public static func svae(_ cfg: SVAEConfig, configFile: String, weights: ModelWeights) throws -> SVAE {
+    public static func svae(_ cfg: SVAEConfig, configFile: String, weights: ModelWeights, storage: WeightFormat = .f32) throws -> SVAE {
+        try checkStorage(storage, for: weights)
         let dir = try resolveDirectory(cfg.refModelDir, configFile: configFile)
         let reference = try referenceConfig(dir)
         let config = SentenceVAEConfiguration(reference: reference, layers: cfg.numHiddenLayers, learnableAdd: cfg.learnableAdd,
                                               maxSequenceLength: cfg.maxSeqLen)
         let model = try build(weights) { seed in try SentenceVAE(config: config, seed: seed) }
         var out = SVAE(model: model, referenceDirectory: dir, reference: reference)
-        if case let .checkpoint(path) = weights { try load(model, from: path) }
+        out.weights = try inferenceWeights(model, weights, storage)
         guard case .training = weights else { return out }
         if cfg.loadRefModel { out.notes.append(try loadReferenceEmbeddings(into: [model.encoder.embedding, model.decoder.embedding], from: dir)) }
         if let path = cfg.modelPath {
@@ -86,7 +96,8 @@ public enum ModelFactory {
     }
 
     /// A sentence-level LLM as the original's `train_sllm.py`/`demo_sllm.py` build it.
-    public static func sllm(_ cfg: SLLMConfig, configFile: String, weights: ModelWeights) throws -> SLLM {
+    public static func sllm(_ cfg: SLLMConfig, configFile: String, weights: ModelWeights, storage: WeightFormat = .f32) throws -> SLLM {
+        try checkStorage(storage, for: weights)
         let svaeDir = try resolveDirectory(cfg.svae.refModelDir, configFile: configFile)
         let llmDir = try resolveDirectory(cfg.llm.refModelDir, configFile: configFile)
         let svaeReference = try referenceConfig(svaeDir)
@@ -98,7 +109,7 @@ public enum ModelFactory {
             throw ModelFactoryError("\(configFile): \(error)")
         }
         var out = SLLM(model: model, svaeDirectory: svaeDir, llmDirectory: llmDir)
-        if case let .checkpoint(path) = weights { try load(model, from: path) }
+        out.weights = try inferenceWeights(model, weights, storage)
         guard case .training = weights else { return out }
         let svae = model.svae
         if cfg.svae.loadRefModel {
@@ -124,7 +135,8 @@ public enum ModelFactory {
 
     /// An OPT model from an HF directory (its weights when it has any, else random for training
     /// from scratch), a bare `config.json`, or a directory plus a separate checkpoint.
-    public static func opt(path: String, weights: ModelWeights) throws -> OPT {
+    public static func opt(path: String, weights: ModelWeights, storage: WeightFormat = .f32) throws -> OPT {
+        try checkStorage(storage, for: weights)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFactoryError("\(path): no such file or directory; give an HF OPT directory or its config.json")
@@ -140,9 +152,9 @@ public enum ModelFactory {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
                 guard let dict = try optWeights(file) else { throw ModelFactoryError("\(file): an OPT directory without weights") }
-                try strictLoad(model, dict, source: file)
+                out.weights = try loadForInference(model, dict, format: storage, source: file)
             } else {
-                try load(model, from: file)
+                out.weights = try loadForInference(model, try stateDict(file), format: storage, source: file)
             }
         case let .training(seed):
             if let directory, let dict = try optWeights(directory) {
@@ -154,9 +166,24 @@ public enum ModelFactory {
                 out.notes.append("training from scratch (random weights, N(0, \(hf.initStd)) as transformers' OPT)")
             }
         case .random:
-            break
+            out.weights = try inferenceWeights(converting: model, to: storage)
         }
         return out
+    }
+
+    /// An OPT of the given shape (benchmarks at the real model sizes without their weights).
+    public static func opt(configuration: OPTConfiguration, weights: ModelWeights, storage: WeightFormat = .f32) throws -> (model: OPTModel, weights: InferenceWeights) {
+        try checkStorage(storage, for: weights)
+        let model = try build(weights) { seed in try OPTModel(config: configuration, seed: seed) }
+        return (model, try inferenceWeights(model, weights, storage))
+    }
+
+    /// A sentence-level LLM of the given shapes (benchmarks).
+    public static func sllm(svae: SentenceVAEConfiguration, llm: OPTConfiguration, weights: ModelWeights,
+                            storage: WeightFormat = .f32) throws -> (model: SentenceLLM, weights: InferenceWeights) {
+        try checkStorage(storage, for: weights)
+        let model = try build(weights) { seed in try SentenceLLM(svae: svae, llm: llm, seed: seed) }
+        return (model, try inferenceWeights(model, weights, storage))
     }
 
     /// The weights of an HF OPT directory under `OPTForCausalLM` names, or nil when it has none.
@@ -177,10 +204,30 @@ public enum ModelFactory {
         }
     }
 
+    /// Training uses fp32: a compact format is for the inference paths only.
+    private static func checkStorage(_ storage: WeightFormat, for weights: ModelWeights) throws {
+        if case .training = weights, storage != .f32 {
+            throw ModelFactoryError("training keeps its weights in fp32; --weights \(storage.rawValue) is for inference (llm, svae, sllm, bench opt)")
+        }
+    }
+
+    /// The inference weights of a just-built model: loaded with the checkpoint, converted from
+    /// random weights, or (training) the fp32 tensors.
+    private static func inferenceWeights(_ model: Layer, _ weights: ModelWeights, _ storage: WeightFormat) throws -> InferenceWeights {
+        switch weights {
+        case let .checkpoint(path): return try loadForInference(model, try stateDict(path), format: storage, source: path)
+        case .random: return try inferenceWeights(converting: model, to: storage)
+        case .training: return InferenceWeights()
+        }
+    }
+
+    private static func stateDict(_ path: String) throws -> StateDict {
+        do { return try loadStateDict(path: path) } catch { throw ModelFactoryError("\(error)") }
+    }
+
+    /// Loads an fp32 copy of every parameter (training's starting points); q8/bf16 files are widened.
     private static func load(_ layer: Layer, from path: String) throws {
-        let dict: StateDict
-        do { dict = try loadStateDict(path: path) } catch { throw ModelFactoryError("\(error)") }
-        try strictLoad(layer, dict, source: path)
+        _ = try loadForInference(layer, try stateDict(path), format: .f32, source: path)
     }
 
     private static func strictLoad(_ layer: Layer, _ dict: StateDict, source: String) throws {

@@ -96,6 +96,34 @@ public enum KernelBenchmark {
         return ProductResult(m: m, k: k, n: n, threads: threads, unit: "GFLOP/s", ours: flops / ours / 1e9, openBLAS: flops / direct / 1e9)
     }
 
+    public struct CompactResult: Codable {
+        public let m, k, n, threads: Int
+        /// Seconds per product by storage format ("f32", "bf16", "q8"), through `WeightMatrix.product`.
+        public let seconds: [String: Double]
+    }
+
+    /// `x[m,k] · W[n,k]ᵀ` through `WeightMatrix.product` with the weights in each storage format,
+    /// in alternating rounds (best of each).
+    public static func compactProduct(m: Int, k: Int, n: Int, threads: Int) throws -> CompactResult {
+        var generator = RandomGenerator(seed: 3)
+        let x = Tensor.randn([m, k], generator: &generator)
+        let source = Tensor.randn([n, k], std: 0.05, generator: &generator)
+        let out = Tensor.zeros([m, n])
+        let formats = WeightFormat.allCases.filter { $0.supports(columns: k) }
+        let matrices = try formats.map { try WeightMatrix(source).converted(to: $0) }
+        let saved = Threads.count
+        Threads.count = threads
+        defer { Threads.count = saved }
+        var best = [Double](repeating: .infinity, count: formats.count)
+        for _ in 0..<5 {
+            for (i, w) in matrices.enumerated() {
+                best[i] = min(best[i], time(rounds: 1) { w.product(x.data, rows: m, into: out.data) })
+            }
+        }
+        return CompactResult(m: m, k: k, n: n, threads: threads,
+                             seconds: Dictionary(uniqueKeysWithValues: zip(formats.map(\.rawValue), best)))
+    }
+
     /// Single-threaded element-wise kernels at model sizes.
     public static func kernels() -> [KernelResult] {
         var generator = RandomGenerator(seed: 2)

@@ -1,0 +1,103 @@
+import CBLAS
+import Foundation
+
+extension WeightMatrix {
+    /// `out[n, rows] = x[n, columns]·Wᵀ (+ bias)`: a `Linear` layer's product.
+    ///
+    /// - fp32 weights go to BLAS as before (sgemv for one row, threaded sgemm otherwise).
+    /// - One row of compact weights (decoding): the SIMD dot kernels, output rows split across the
+    ///   thread pool like `BLAS.gemvRows`.
+    /// - Several rows of compact weights (a prompt, a batch of sentences): tiles of `tileRows`
+    ///   output rows are widened into a per-thread scratch tile and multiplied with sgemm, so the
+    ///   fp32 copy never exceeds one tile per thread.
+    /// The input rows are first put in the kernels' lane order (`WeightKernels.permute`), once per call.
+    public func product(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
+        guard n > 0, rows > 0 else { return }
+        if case let .f32(w) = storage {
+            if let bias { for r in 0..<n { (out + r * rows).update(from: bias, count: rows) } }
+            BLAS.gemm(transA: false, transB: true, m: n, n: rows, k: columns, a: x, lda: columns,
+                      b: w, ldb: columns, c: out, ldc: rows, accumulate: bias != nil)
+        } else if n == 1 {
+            gemv(x, out, bias: bias)
+        } else {
+            tiledProduct(x, rows: n, out, bias: bias)
+        }
+    }
+
+    /// Output rows per tile of the multi-row product.
+    static let tileRows = 64
+
+    /// Arguments of one product, passed to the pool's tasks by pointer (no allocation).
+    private struct Arguments {
+        let storage: Storage
+        let rows, columns, n: Int
+        let x: UnsafePointer<Float>                  // in the kernels' lane order (`WeightKernels.permute`)
+        let out: UnsafeMutablePointer<Float>
+        let bias: UnsafePointer<Float>?
+        let block: Int                               // output rows per task
+        let scratch: UnsafeMutablePointer<Float>?    // tileRows × columns floats per task
+    }
+
+    private func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+        let tasks = rows * columns < 1 << 16 ? 1 : Threads.shared.threadCount
+        let block = ((rows + tasks - 1) / tasks + 15) / 16 * 16
+        TileScratch.with(count: columns) { xp in
+            WeightKernels.permute(x, columns: columns, for: storage, into: xp)
+            var args = Arguments(storage: storage, rows: rows, columns: columns, n: 1, x: xp, out: y, bias: bias, block: block, scratch: nil)
+            Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
+                let a = context!.assumingMemoryBound(to: Arguments.self).pointee
+                let start = i * a.block
+                WeightKernels.gemvRows(a.storage, columns: a.columns, start..<min(start + a.block, a.rows), xp: a.x, y: a.out, bias: a.bias)
+            }
+        }
+    }
+
+    private func tiledProduct(_ x: UnsafePointer<Float>, rows n: Int, _ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+        let tile = Self.tileRows
+        let tiles = (rows + tile - 1) / tile
+        let tasks = n * rows * columns < 1 << 18 ? 1 : min(Threads.shared.threadCount, tiles)
+        let block = (tiles + tasks - 1) / tasks * tile
+        TileScratch.with(count: (tasks * tile + n) * columns) { scratch in
+            let xp = scratch + tasks * tile * columns
+            for r in 0..<n { WeightKernels.permute(x + r * columns, columns: columns, for: storage, into: xp + r * columns) }
+            var args = Arguments(storage: storage, rows: rows, columns: columns, n: n, x: xp, out: out, bias: bias, block: block, scratch: scratch)
+            Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
+                let a = context!.assumingMemoryBound(to: Arguments.self).pointee
+                let scratch = a.scratch! + i * WeightMatrix.tileRows * a.columns
+                var start = i * a.block
+                let end = min(start + a.block, a.rows)
+                while start < end {
+                    let size = min(WeightMatrix.tileRows, end - start)
+                    WeightKernels.decodeTile(a.storage, columns: a.columns, start..<(start + size), into: scratch)
+                    if let bias = a.bias {
+                        for r in 0..<a.n { (a.out + r * a.rows + start).update(from: bias + start, count: size) }
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(a.n), Int32(size), Int32(a.columns), 1,
+                                a.x, Int32(a.columns), scratch, Int32(a.columns), a.bias == nil ? 0 : 1,
+                                a.out + start, Int32(a.rows))
+                    start += size
+                }
+            }
+        }
+    }
+}
+
+/// The scratch tiles of multi-row products: one grow-only buffer for the process, so prefill
+/// allocates nothing after the first call. A lock keeps two concurrent products apart (they would
+/// share the same cores anyway).
+enum TileScratch {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var buffer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    nonisolated(unsafe) private static var capacity = 1
+
+    static func with(count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        if count > capacity {
+            buffer.deallocate()
+            buffer = .allocate(capacity: count)
+            capacity = count
+        }
+        body(buffer)
+    }
+}

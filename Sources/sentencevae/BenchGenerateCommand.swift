@@ -1,0 +1,298 @@
+import ArgumentParser
+import Foundation
+import ModelIO
+import NeuralNet
+import SentenceModels
+import TensorCore
+
+/// `sentencevae bench generate`: the paper's speed/memory table (the original's
+/// `tools/benchmark/benchmark_{llm,sllm}.py`) for OPT against SLLM-H1/H2/H4 on this machine.
+struct BenchGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generation speed and KV-cache memory: token-level OPT against SLLM-H1/H2/H4 at the paper's sizes.",
+        discussion: """
+            Random weights at the real shapes (OPT-125m/350m/1.3b; the SLLM's SVAE at the OPT's width with \
+            1, 2 or 4 layers, vocabulary 50272), batch 1, greedy. Workload (the same as \
+            Tools/reference/bench_torch_generate.py, whose docstring is the full specification): built-in \
+            passages of Pride and Prejudice, pre-tokenized (or --passages FILE in that JSON layout); the \
+            first half of each passage's sentences is the prompt, and as many sentences as the second half \
+            holds are generated, each forced to --sentence-tokens tokens (EOS and the stop head ignored); \
+            the OPT generates the same number of tokens after the same prompt text.
+
+            Each model runs in a child process from a checkpoint written in its storage format first, so \
+            peak RSS is that model's alone and a bf16/q8 model is read in place, as a converted file is. \
+            Reported: input tokens/s (prompt tokens / prefill time), output tokens/s (generated tokens / \
+            time after the prefill), time to first token, KB of cache per token held (slope of the \
+            engine's cache bytes against tokens held, over every cache update), peak RSS, load time. \
+            --torch 'PYTHON Tools/reference/bench_torch_generate.py' runs the PyTorch side after each of \
+            our fp32 runs, so the ratios come from interleaved runs.
+            """
+    )
+
+    enum Model: String, CaseIterable {
+        case opt, sllmH1 = "sllm-h1", sllmH2 = "sllm-h2", sllmH4 = "sllm-h4"
+        var svaeLayers: Int? { switch self { case .opt: nil; case .sllmH1: 1; case .sllmH2: 2; case .sllmH4: 4 } }
+    }
+
+    @Option(help: "Model shape: 125m, 350m or 1.3b.")
+    var size: BenchOPTCommand.Size = .opt125m
+
+    @Option(help: "Models, comma-separated: \(Model.allCases.map(\.rawValue).joined(separator: ",")).")
+    var models: String = Model.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: "Weight storage, comma-separated: f32, bf16, q8.")
+    var weights: String = "f32"
+
+    @Option(help: "Tokens in every generated sentence.")
+    var sentenceTokens: Int = 12
+
+    @Option(help: "Passages (JSON: {\"passages\": [{\"sentences\": [[2, ids…], …]}]}); default: the built-in sample.")
+    var passages: String?
+
+    @Option(help: "Use only the first N passages.")
+    var limit: Int?
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "A command that runs Tools/reference/bench_torch_generate.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_generate.py'); run after each fp32 model.")
+    var torch: String?
+
+    @Flag(help: "Print JSON: {\"results\": [{model, size, weights, input_tokens_per_s, output_tokens_per_s, ttft_s, kb_per_token, peak_rss_mb, …}]}.")
+    var json = false
+
+    @Flag(help: "Print a Markdown table (for BENCHMARKS.md).")
+    var markdown = false
+
+    @Option(help: .hidden) var childCheckpoint: String?
+
+    func validate() throws {
+        guard sentenceTokens >= 1, sentenceTokens <= 31 else { throw ValidationError("--sentence-tokens must be between 1 and 31 (the SVAE's 32 positions hold BOS and the sentence)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        _ = try selectedModels()
+        _ = try selectedFormats()
+    }
+
+    func selectedModels() throws -> [Model] {
+        try models.split(separator: ",").map { name in
+            guard let m = Model(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown model '\(name)' in --models; choose from \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return m
+        }
+    }
+
+    func selectedFormats() throws -> [WeightFormat] {
+        try weights.split(separator: ",").map { name in
+            guard let f = WeightFormat(rawValue: String(name)) else { throw ValidationError("unknown weight format '\(name)'; choose f32, bf16 or q8") }
+            return f
+        }
+    }
+
+    func run() throws {
+        if let threads { Threads.count = threads }
+        let workload = try loadWorkload()
+        let models = try selectedModels(), formats = try selectedFormats()
+        if let childCheckpoint {
+            guard models.count == 1, formats.count == 1 else { throw CLIError("a child run measures one model in one format") }
+            print(try jsonLine(try measure(models[0], formats[0], checkpoint: childCheckpoint, workload)))
+            return
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sentencevae-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var results: [[String: Any]] = [], reference: [[String: Any]] = []
+        for model in models {
+            for format in formats {
+                warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): writing random weights…")
+                let file = scratch + "/\(model.rawValue)-\(format.rawValue).safetensors"
+                try writeRandomCheckpoint(model, format, to: file)
+                warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): generating…")
+                results.append(try child(model, format, checkpoint: file))
+                try? FileManager.default.removeItem(atPath: file)
+                if let torch, format == .f32 {
+                    warn("\(model.rawValue)-\(size.rawValue): PyTorch…")
+                    reference.append(try runTorch(torch, model))
+                }
+            }
+        }
+        if json {
+            var out: [String: Any] = ["results": results]
+            if !reference.isEmpty { out["pytorch"] = reference }
+            print(try jsonLine(out))
+        } else {
+            printTable(results, reference)
+        }
+    }
+
+    // MARK: the workload
+
+    func loadWorkload() throws -> GenerationWorkload {
+        let path: String
+        if let passages { path = passages } else {
+            guard let url = Bundle.module.url(forResource: "bench-passages", withExtension: "json") else {
+                throw CLIError("the built-in passages are missing from the build; pass --passages FILE")
+            }
+            path = url.path
+        }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw CLIError("\(path): \(error.localizedDescription)")
+        }
+        guard let list = (object as? [String: Any])?["passages"] as? [[String: Any]] else {
+            throw CLIError("\(path): expected {\"passages\": [{\"sentences\": [[ids…], …]}, …]}")
+        }
+        var passages = try list.enumerated().map { i, p -> [[Int]] in
+            guard let sentences = p["sentences"] as? [[Int]], sentences.allSatisfy({ !$0.isEmpty && $0.count <= 32 }) else {
+                throw CLIError("\(path): passage \(i + 1): \"sentences\" must be lists of 1–32 token ids")
+            }
+            return sentences
+        }
+        if let limit { passages = Array(passages.prefix(limit)) }
+        let workload = GenerationWorkload(passages: passages, sentenceTokens: sentenceTokens)
+        guard !workload.passages.isEmpty else { throw CLIError("\(path): no passage has 2 or more sentences") }
+        return workload
+    }
+
+    // MARK: models
+
+    var optConfiguration: OPTConfiguration { size.configuration }
+
+    func svaeConfiguration(layers: Int) -> SentenceVAEConfiguration {
+        let llm = optConfiguration
+        return SentenceVAEConfiguration(hiddenSize: llm.hiddenSize, vocabularySize: llm.vocabularySize,
+                                        wordEmbedProjectionDim: llm.wordEmbedProjectionDim, attentionHeads: llm.attentionHeads,
+                                        layers: layers, maxSequenceLength: 32)
+    }
+
+    /// Random weights saved in the storage format, so the child reads them as a converted file.
+    func writeRandomCheckpoint(_ model: Model, _ format: WeightFormat, to path: String) throws {
+        let layer: Layer
+        if let k = model.svaeLayers {
+            layer = try ModelFactory.sllm(svae: svaeConfiguration(layers: k), llm: optConfiguration, weights: .random(seed: 0)).model
+        } else {
+            layer = try ModelFactory.opt(configuration: optConfiguration, weights: .random(seed: 0)).model
+        }
+        // The parameters' memory is borrowed, not copied (1.3b is 5 GB in fp32).
+        let tensors = try layer.parameters().map { name, t in
+            try TensorData(name: name, dtype: .f32, shape: t.shape,
+                           storage: ByteStorage(borrowing: UnsafeRawBufferPointer(start: t.data, count: t.count * 4), owner: t),
+                           byteRange: 0..<(t.count * 4))
+        }
+        let stored = format == .f32 ? tensors : try StoredMatrices.convert(StateDict(tensors), to: format).tensors
+        try SafetensorsWriter.write(stored, metadata: [StoredMatrices.metadataKey: format.rawValue, "format": "pt"], alignment: 64, to: path)
+    }
+
+    /// Loads the checkpoint as `--weights format` and runs the workload (in the child process).
+    func measure(_ model: Model, _ format: WeightFormat, checkpoint: String, _ workload: GenerationWorkload) throws -> [String: Any] {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let m: GenerationMeasurement
+        var loadSeconds = 0.0
+        if let k = model.svaeLayers {
+            let loaded = try ModelFactory.sllm(svae: svaeConfiguration(layers: k), llm: optConfiguration, weights: .checkpoint(checkpoint), storage: format)
+            loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+            let generator = SentenceLLMGenerator(sllm: loaded.model, capacity: 64, weights: loaded.weights)
+            m = try GenerationBenchmark.run(generator, workload)
+        } else {
+            let loaded = try ModelFactory.opt(configuration: optConfiguration, weights: .checkpoint(checkpoint), storage: format)
+            loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+            m = try GenerationBenchmark.run(OPTGenerator(model: loaded.model, capacity: 2048, weights: loaded.weights), workload)
+        }
+        return ["model": model.rawValue, "size": size.rawValue, "weights": format.rawValue,
+                "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
+                "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
+                "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
+                "engine": "swift-sentencevae"]
+    }
+
+    static func peakRSSMegabytes() -> Double {
+        var usage = rusage()
+        #if os(macOS)
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576   // bytes
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024        // KB
+        #endif
+    }
+
+    // MARK: child processes
+
+    func child(_ model: Model, _ format: WeightFormat, checkpoint: String) throws -> [String: Any] {
+        var arguments = ["bench", "generate", "--child-checkpoint", checkpoint, "--models", model.rawValue, "--size", size.rawValue,
+                         "--weights", format.rawValue, "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
+        if let passages { arguments += ["--passages", passages] }
+        if let limit { arguments += ["--limit", String(limit)] }
+        let self_ = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        let executable = FileManager.default.isExecutableFile(atPath: self_.path) ? self_ : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return try runJSON(executable: executable.path, arguments, what: "\(model.rawValue) \(format.rawValue)")
+    }
+
+    func runTorch(_ command: String, _ model: Model) throws -> [String: Any] {
+        var words = command.split(separator: " ").map(String.init)
+        words += ["--size", size.rawValue, "--models", model.rawValue, "--sentence-tokens", String(sentenceTokens),
+                  "--threads", String(Threads.count), "--json"]
+        if let passages { words += ["--passages", passages] }
+        if let limit { words += ["--limit", String(limit)] }
+        let result = try runJSON(executable: "/usr/bin/env", words, what: "PyTorch \(model.rawValue)")
+        guard let first = (result["results"] as? [[String: Any]])?.first else { throw CLIError("PyTorch \(model.rawValue): no results in its JSON") }
+        return first
+    }
+
+    /// Runs a process and parses the last line of its standard output as JSON.
+    func runJSON(executable: String, _ arguments: [String], what: String) throws -> [String: Any] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.standardError
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CLIError("\(what): the run failed (exit \(p.terminationStatus))") }
+        guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw CLIError("\(what): no JSON result on its standard output")
+        }
+        return object
+    }
+
+    // MARK: output
+
+    func printTable(_ results: [[String: Any]], _ reference: [[String: Any]]) {
+        func number(_ r: [String: Any], _ key: String) -> Double { r[key] as? Double ?? .nan }
+        let torch = Dictionary(reference.map { ($0["model"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let header = ["model", "size", "weights", "input tok/s", "output tok/s", "TTFT s", "KB/token", "peak RSS MB", "load s"]
+            + (reference.isEmpty ? [] : ["PyTorch out tok/s", "ratio", "PyTorch KB/token"])
+        var rows: [[String]] = []
+        for r in results {
+            let name = r["model"] as? String ?? ""
+            var row = [name, r["size"] as? String ?? "", r["weights"] as? String ?? "",
+                       String(format: "%.1f", number(r, "input_tokens_per_s")), String(format: "%.1f", number(r, "output_tokens_per_s")),
+                       String(format: "%.3f", number(r, "ttft_s")), String(format: "%.2f", number(r, "kb_per_token")),
+                       String(format: "%.0f", number(r, "peak_rss_mb")), String(format: "%.2f", number(r, "load_s"))]
+            if !reference.isEmpty {
+                if let t = torch[name], r["weights"] as? String == "f32" {
+                    row += [String(format: "%.1f", number(t, "output_tokens_per_s")),
+                            String(format: "%.2f", number(r, "output_tokens_per_s") / number(t, "output_tokens_per_s")),
+                            String(format: "%.2f", number(t, "kb_per_token"))]
+                } else { row += ["", "", ""] }
+            }
+            rows.append(row)
+        }
+        if markdown {
+            print("| " + header.joined(separator: " | ") + " |")
+            print("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
+            for row in rows { print("| " + row.joined(separator: " | ") + " |") }
+            return
+        }
+        let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) + 2 }
+        func line(_ cells: [String]) -> String { zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined() }
+        print("\(Threads.count) thread(s), batch 1, greedy, \(sentenceTokens)-token sentences")
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+}

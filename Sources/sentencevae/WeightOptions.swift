@@ -1,0 +1,18 @@
+import ArgumentParser
+import SentenceModels
+import TensorCore
+
+extension WeightFormat: ExpressibleByArgument {}
+
+/// `--weights f32|bf16|q8`: how the inference commands keep the big matrices (compute stays fp32).
+struct WeightOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Weight storage for inference: f32, bf16 or q8 (int8, a scale per block of 32). Compute stays fp32.",
+        discussion: "bf16 halves and q8 roughly quarters the bytes read per token. Any checkpoint is converted at load; a file made by `sentencevae convert` in the same format is read in place."))
+    var weights: WeightFormat = .f32
+
+    /// Tells the user what was loaded, on standard error (nothing for plain fp32).
+    func report(_ loaded: InferenceWeights) {
+        if weights != .f32 { warn(loaded.summary) }
+    }
+}

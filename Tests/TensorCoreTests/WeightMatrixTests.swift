@@ -1,0 +1,141 @@
+import XCTest
+@testable import TensorCore
+
+/// The compact weight formats: encodings, and products (one-row SIMD kernels, multi-row tiles)
+/// against an fp32 product over the DEQUANTISED weights, so the only error left is summation order.
+final class WeightMatrixTests: XCTestCase {
+    /// A random `[rows, columns]` matrix in `format`, and its dequantised fp32 values.
+    private func matrix(_ rows: Int, _ columns: Int, _ format: WeightFormat, seed: UInt64) throws -> (WeightMatrix, [Float]) {
+        var generator = RandomGenerator(seed: seed)
+        let source = Tensor.randn([rows, columns], std: 0.5, generator: &generator)
+        let m = try WeightMatrix(source).converted(to: format)
+        var dense = [Float](repeating: .nan, count: rows * columns)
+        dense.withUnsafeMutableBufferPointer { d in for r in 0..<rows { m.row(r, into: d.baseAddress! + r * columns) } }
+        return (m, dense)
+    }
+
+    /// `x·Wᵀ + b` in Double, and `Σ|x·w|` per output (the scale the rounding error is relative to).
+    private func reference(_ w: [Float], _ x: [Float], bias: [Float]?, n: Int, rows: Int, columns: Int) -> (value: [Float], magnitude: [Float]) {
+        var value = [Float](), magnitude = [Float]()
+        for i in 0..<n {
+            for r in 0..<rows {
+                var s = Double(bias?[r] ?? 0), m = abs(Double(bias?[r] ?? 0))
+                for c in 0..<columns {
+                    let p = Double(x[i * columns + c]) * Double(w[r * columns + c])
+                    s += p; m += abs(p)
+                }
+                value.append(Float(s)); magnitude.append(Float(m))
+            }
+        }
+        return (value, magnitude)
+    }
+
+    private func check(_ format: WeightFormat, rows: Int, columns: Int, n: Int, bias: Bool, threads: Int, seed: UInt64) throws {
+        let (m, dense) = try matrix(rows, columns, format, seed: seed)
+        var generator = RandomGenerator(seed: seed + 1)
+        let x = Tensor.randn([n * columns], generator: &generator).values
+        let b = bias ? Tensor.randn([rows], generator: &generator).values : nil
+        var out = [Float](repeating: .nan, count: n * rows)
+        x.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                if let b {
+                    b.withUnsafeBufferPointer { pb in m.product(px.baseAddress!, rows: n, into: po.baseAddress!, bias: pb.baseAddress!) }
+                } else {
+                    m.product(px.baseAddress!, rows: n, into: po.baseAddress!)
+                }
+            }
+        }
+        let (want, magnitude) = reference(dense, x, bias: b, n: n, rows: rows, columns: columns)
+        for i in 0..<out.count where !(abs(out[i] - want[i]) <= 1e-5 * magnitude[i] + 1e-30) {
+            XCTFail("\(format) [\(rows), \(columns)] n=\(n) bias=\(bias) threads=\(threads): output \(i) is \(out[i]), expected \(want[i]) (scale \(magnitude[i]))")
+            return
+        }
+    }
+
+    func testProductsAgreeWithFP32OnDequantisedWeights() throws {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        // One row (decode: SIMD kernels, split over threads when big) and several rows (tiles + sgemm),
+        // with row counts that are not whole tiles or whole thread blocks.
+        let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
+        var seed: UInt64 = 1
+        for threads in [1, 2, 3] {
+            Threads.count = threads
+            for format in [WeightFormat.bf16, .q8, .f32] {
+                for (rows, columns) in shapes {
+                    for n in rows * columns > 50_000 ? [1, 5] : [1, 2, 7, 33] {
+                        seed += 2
+                        try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 1, threads: threads, seed: seed)
+                    }
+                }
+            }
+        }
+        // bf16 rows that are not a multiple of 16 or 32 (scalar tails).
+        for columns in [1, 15, 50] { try check(.bf16, rows: 9, columns: columns, n: 1, bias: true, threads: Threads.count, seed: 99) }
+    }
+
+    func testBF16RoundsToNearestEven() {
+        XCTAssertEqual(WeightEncoding.bf16(1), 0x3F80)
+        XCTAssertEqual(WeightEncoding.bf16(Float(bitPattern: 0x3F80_8000)), 0x3F80)   // tie, even stays
+        XCTAssertEqual(WeightEncoding.bf16(Float(bitPattern: 0x3F81_8000)), 0x3F82)   // tie, odd rounds up
+        XCTAssertEqual(WeightEncoding.bf16(Float(bitPattern: 0x3F80_8001)), 0x3F81)
+        XCTAssertEqual(WeightEncoding.bf16(-2.5), 0xC020)
+        XCTAssertTrue(WeightEncoding.float(bf16: WeightEncoding.bf16(.nan)).isNaN)
+        XCTAssertEqual(WeightEncoding.float(bf16: 0x3F82), Float(bitPattern: 0x3F82_0000))
+    }
+
+    func testQ8BlocksAreScaledByTheirLargestWeight() throws {
+        var w = (0..<32).map { Float($0 - 16) / 4 }     // −4 … 3.75
+        var q = [Int8](repeating: 0, count: 32)
+        let scale = try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } }
+        XCTAssertEqual(scale, 4 / 127)
+        XCTAssertEqual(q[0], -127)
+        XCTAssertEqual(q[16], 0)
+        XCTAssertEqual(q[31], Int8((3.75 / (4 / 127 as Float)).rounded()))
+        // An all-zero block has scale 0 and codes 0; a non-finite weight is refused, not trapped on.
+        w = [Float](repeating: 0, count: 32)
+        let zero = try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } }
+        XCTAssertEqual(zero, 0)
+        XCTAssertEqual(q, [Int8](repeating: 0, count: 32))
+        w[3] = .infinity
+        XCTAssertThrowsError(try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } })
+    }
+
+    func testDequantisedWeightsAreCloseToTheOriginals() throws {
+        var generator = RandomGenerator(seed: 3)
+        let source = Tensor.randn([8, 64], generator: &generator)
+        let q8 = try WeightMatrix(source).converted(to: .q8), bf16 = try WeightMatrix(source).converted(to: .bf16)
+        var row = [Float](repeating: 0, count: 64)
+        for r in 0..<8 {
+            let original = Array(source.values[(r * 64)..<((r + 1) * 64)])
+            row.withUnsafeMutableBufferPointer { q8.row(r, into: $0.baseAddress!) }
+            for block in 0..<2 {
+                let range = (block * 32)..<((block + 1) * 32)
+                let step = original[range].map(abs).max()! / 127
+                for i in range { XCTAssertLessThanOrEqual(abs(row[i] - original[i]), step / 2 * 1.0001, "q8 row \(r) column \(i)") }
+            }
+            row.withUnsafeMutableBufferPointer { bf16.row(r, into: $0.baseAddress!) }
+            for i in 0..<64 { XCTAssertLessThanOrEqual(abs(row[i] - original[i]), abs(original[i]) / 256, "bf16 row \(r) column \(i)") }
+        }
+    }
+
+    func testQ8NeedsWholeBlocks() throws {
+        let t = Tensor.zeros([4, 48])
+        XCTAssertThrowsError(try WeightMatrix(t).converted(to: .q8)) { error in
+            XCTAssertTrue("\(error)".contains("blocks of 32"), "\(error)")
+        }
+        XCTAssertEqual(try WeightMatrix(t).converted(to: .bf16).format, .bf16)
+    }
+
+    func testRowViewsAndSizes() throws {
+        for format in WeightFormat.allCases {
+            let (m, dense) = try matrix(96, 64, format, seed: 7)
+            let part = m.rows(32..<64)
+            XCTAssertEqual(part.rows, 32)
+            var row = [Float](repeating: 0, count: 64)
+            row.withUnsafeMutableBufferPointer { part.row(5, into: $0.baseAddress!) }
+            XCTAssertEqual(row, Array(dense[(37 * 64)..<(38 * 64)]), "\(format)")
+            XCTAssertEqual(m.byteCount, Int(Double(96 * 64) * format.bytesPerWeight), "\(format)")
+        }
+    }
+}
