@@ -34,6 +34,11 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "How to store the matrices: bf16, q8 or f32.")
     var weights: WeightFormat
 
+    @Option(name: .customLong("drop-prefix"), help: ArgumentHelp(
+        "Leave out the tensors whose names start with this (repeatable).",
+        discussion: "E.g. svae. for an SLLM trained with finetune_svae: false: its SVAE is then read from the config's svae.model_path, so a model family stores it once."))
+    var dropPrefixes: [String] = []
+
     func run() throws {
         if ExportCommand.inputFiles(input).contains(where: { ExportCommand.sameFile($0, output) }) {
             throw CLIError("\(output): is the input checkpoint (or one of its files); choose another output path (the input is never overwritten)")
@@ -42,7 +47,7 @@ struct ConvertCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {
             throw CLIError("\(output): is a directory; give a file path such as \(output)/model-\(weights.rawValue).safetensors")
         }
-        let dict: StateDict
+        var dict: StateDict
         do {
             if FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue {
                 dict = try HFModelDirectory(path: input).optStateDict()
@@ -50,6 +55,13 @@ struct ConvertCommand: ParsableCommand {
                 dict = try loadStateDict(path: input)
             }
         } catch { throw CLIError(error) }
+        var dropped = 0
+        for prefix in dropPrefixes {
+            let kept = dict.all.filter { !$0.name.hasPrefix(prefix) }
+            guard kept.count < dict.count else { throw CLIError("\(input): no tensor name starts with '\(prefix)' (--drop-prefix)") }
+            dropped += dict.count - kept.count
+            dict = StateDict(kept)
+        }
         let converted: (tensors: [TensorData], report: StoredMatrices.ConversionReport)
         do { converted = try StoredMatrices.convert(dict, to: weights) } catch { throw CLIError("\(input): \(error)") }
         let report = converted.report
@@ -63,6 +75,7 @@ struct ConvertCommand: ParsableCommand {
         } catch { throw CLIError(error) }
         var summary = "\(report.matrices[weights] ?? 0) matrices as \(weights.rawValue)"
         if weights != .f32, let kept = report.matrices[.f32] { summary += ", \(kept) kept as f32 (rows not whole blocks of 32)" }
+        if dropped > 0 { summary += ", \(dropped) tensors left out (" + dropPrefixes.map { $0 + "*" }.joined(separator: ", ") + ")" }
         print("wrote \(output): \(summary), \(report.others) other tensors; " + String(format: "%.3f MB", Double(report.bytes) / 1e6))
     }
 }

@@ -109,7 +109,16 @@ public enum ModelFactory {
             throw ModelFactoryError("\(configFile): \(error)")
         }
         var out = SLLM(model: model, svaeDirectory: svaeDir, llmDirectory: llmDir)
-        out.weights = try inferenceWeights(model, weights, storage)
+        if case let .checkpoint(path) = weights {
+            var dict = try stateDict(path)
+            if !dict.names.contains(where: { $0.hasPrefix("svae.") }) {
+                dict = try withFrozenSVAE(dict, cfg, configFile: configFile, checkpoint: path)
+                out.notes.append("SVAE from \(cfg.svae.modelPath ?? "") (svae.model_path; \(path) has no svae.* tensors)")
+            }
+            out.weights = try loadForInference(model, dict, format: storage, source: path)
+        } else {
+            out.weights = try inferenceWeights(model, weights, storage)
+        }
         guard case .training = weights else { return out }
         let svae = model.svae
         if cfg.svae.loadRefModel {
@@ -131,6 +140,20 @@ public enum ModelFactory {
             out.notes.append("OPT layers \(k)..<\(n - k) frozen (llm.finetune_layers: \(k))")
         }
         return out
+    }
+
+    /// An SLLM checkpoint saved without its SVAE (`convert --drop-prefix svae.`), completed from the
+    /// SVAE file the config names: allowed only when that SVAE was frozen in training
+    /// (`finetune_svae: false`), so the file holds exactly the weights the SLLM was trained with
+    /// and a family ships them once.
+    private static func withFrozenSVAE(_ dict: StateDict, _ cfg: SLLMConfig, configFile: String, checkpoint: String) throws -> StateDict {
+        guard !cfg.finetuneSVAE, let modelPath = cfg.svae.modelPath else {
+            throw ModelFactoryError("\(checkpoint) holds no svae.* tensors; an SLLM file without its SVAE loads only with a config whose "
+                + "SVAE was frozen in training (finetune_svae: false) and names it in svae.model_path (\(configFile) has "
+                + "finetune_svae: \(cfg.finetuneSVAE), svae.model_path: \(cfg.svae.modelPath ?? "null"))")
+        }
+        let svae = try stateDict(try resolveFile(modelPath, configFile: configFile))
+        return StateDict(dict.all + svae.adding(prefix: "svae.").all)
     }
 
     /// An OPT model from an HF directory (its weights when it has any, else random for training
