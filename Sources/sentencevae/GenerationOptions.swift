@@ -51,9 +51,18 @@ struct GenerationStats {
         tokens += 1
     }
 
+    /// Seconds since the start.
+    var seconds: Double { Self.seconds(since: start) }
+
+    /// Tokens per second since the start (time to first token included).
+    var tokensPerSecond: Double {
+        let total = seconds
+        return total > 0 ? Double(tokens) / total : 0
+    }
+
     /// "time to first token 0.021 s, 57 tokens in 1.23 s (46.3 tokens/s)".
     var summary: String {
-        let total = Self.seconds(since: start)
+        let total = seconds
         let ttft = firstToken.map { String(format: "%.3f s", $0) } ?? "n/a"
         let rate = total > 0 ? Double(tokens) / total : 0
         return "time to first token \(ttft), \(tokens) tokens in \(String(format: "%.2f", total)) s (\(String(format: "%.1f", rate)) tokens/s)"

@@ -15,13 +15,14 @@ struct LLMCommand: ParsableCommand {
             DIR is a Hugging Face OPT directory (config.json; model.safetensors, pytorch_model.bin or a \
             sharded index; vocab.json + merges.txt or tokenizer.json), e.g. a facebook/opt-125m download. \
             --checkpoint takes the weights from a file instead (e.g. WORKDIR/latest.safetensors of \
-            `sentencevae train opt`; DIR then only needs config.json and the tokenizer). \
+            `sentencevae train opt`; DIR then only needs config.json and the tokenizer). Without \
+            --model, the default models' OPT baseline (see `sentencevae demo --help`). \
             Generation stops at EOS (kept in output_ids) or after --max-new-tokens.
             """
     )
 
-    @Option(help: "The HF OPT model directory.")
-    var model: String
+    @Option(help: "The HF OPT model directory (default: the default models' OPT baseline).")
+    var model: String?
 
     @Option(help: "Weights to use instead of the directory's (.safetensors, .pth, .bin).")
     var checkpoint: String?
@@ -45,11 +46,14 @@ struct LLMCommand: ParsableCommand {
 
     func run() throws {
         generation.applyThreads()
+        let choice = try ModelChoice.opt(model: model, checkpoint: checkpoint)
         let loaded: ModelFactory.OPT
-        do { loaded = try ModelFactory.opt(path: model, weights: .checkpoint(checkpoint ?? model), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        do {
+            loaded = try ModelFactory.opt(path: choice.configFile, weights: .checkpoint(choice.checkpoint), storage: storage.format(or: choice.storedFormat))
+        } catch { throw CLIError("\(error)") }
         storage.report(loaded.weights)
-        let (opt, hf) = (loaded.model, loaded.config)
-        let tokenizer = try ModelAssets.tokenizer(model)
+        let hf = loaded.config
+        let tokenizer = try ModelAssets.tokenizer(choice.configFile)
 
         guard !input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw CLIError("the prompt is empty: pass some text with --input")
@@ -61,21 +65,13 @@ struct LLMCommand: ParsableCommand {
             ids = Array(ids.suffix(hf.maxPositionEmbeddings - 1))
         }
         let budget = min(maxNewTokens, limit - ids.count)
-        let generator = OPTGenerator(model: opt, capacity: ids.count + budget, weights: loaded.weights)
-        let sampler = try Sampler(options: generation.sampling, vocabulary: hf.vocabSize)
 
         var stats = GenerationStats()
         var stream = TextStream(tokenizer: tokenizer)
         if !json { print(input, terminator: ""); fflush(stdout) }
-        var output: [Int] = []
-        var logits = try generator(ids)
-        while output.count < budget {
-            let next = sampler.next(logits)
-            output.append(next)
+        let output = try OPTContinuation.generate(loaded, prompt: ids, budget: budget, sampling: generation.sampling) { next in
             stats.token()
             if !json { print(stream.append(next), terminator: ""); fflush(stdout) }
-            if next == hf.eosTokenId || output.count == budget { break }
-            logits = try generator(token: next)
         }
         if json {
             print(try jsonLine(["input_ids": ids, "output_ids": output, "text": tokenizer.decode(output, skipSpecialTokens: true)]))

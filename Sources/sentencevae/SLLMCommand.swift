@@ -16,17 +16,19 @@ struct SLLMCommand: ParsableCommand {
             CONFIG is an original-style SLLM YAML (e.g. Configs/SLLM/SLLM-125m/sllm_125m_h1_all.yaml): \
             svae.ref_model_dir gives the tokenizer and sizes, llm.ref_model_dir the OPT shape (config.json); \
             every weight comes from CHECKPOINT (the original's mmengine .pth with svae.*, llm_pe, \
-            llm_layers.*, fc). The input is split with the original's rules (--split-mode original keeps \
+            llm_layers.*, fc; or without svae.* when the config freezes the SVAE and names its file in \
+            svae.model_path). Without -c and --checkpoint, the default models' SLLM (see `sentencevae \
+            demo --help`). The input is split with the original's rules (--split-mode original keeps \
             its quirk of dropping text after the last punctuation); at most max_sen_num sentences, each \
             truncated to max_sen_len tokens with a warning.
             """
     )
 
-    @Option(name: [.customShort("c"), .customLong("config")], help: "The SLLM YAML config.")
-    var config: String
+    @Option(name: [.customShort("c"), .customLong("config")], help: "The SLLM YAML config (default: the default models' SLLM).")
+    var config: String?
 
-    @Option(help: "The trained SentenceLLM checkpoint (.pth, .safetensors, .bin).")
-    var checkpoint: String
+    @Option(help: "The trained SentenceLLM checkpoint (.pth, .safetensors, .bin), with -c.")
+    var checkpoint: String?
 
     @Option(help: "The text to continue.")
     var input: String
@@ -49,37 +51,30 @@ struct SLLMCommand: ParsableCommand {
 
     func validate() throws {
         if let maxSentences, maxSentences < 0 { throw ValidationError("--max-sentences must be ≥ 0 (got \(maxSentences))") }
+        try ModelChoice.validate(config: config, checkpoint: checkpoint)
     }
 
     func run() throws {
         generation.applyThreads()
+        let choice = try ModelChoice.sllm(config: config, checkpoint: checkpoint)
         let cfg: SLLMConfig
-        do { cfg = try SLLMConfig(ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)), file: config) } catch let e as CLIError {
+        do { cfg = try SLLMConfig(ConfigOverrides.apply(overrides, to: choice.config), file: choice.configFile) } catch let e as CLIError {
             throw e
         } catch {
             throw CLIError("\(error)")
         }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SLLM
-        do { loaded = try ModelFactory.sllm(cfg, configFile: config, weights: .checkpoint(checkpoint), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        do {
+            loaded = try ModelFactory.sllm(cfg, configFile: choice.configFile, weights: .checkpoint(choice.checkpoint),
+                                           storage: storage.format(or: choice.storedFormat))
+        } catch { throw CLIError("\(error)") }
         storage.report(loaded.weights)
         let sllm = loaded.model, svaeConfig = sllm.svae.config
         let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
 
-        var sentences = SentenceSplitter(mode: splitMode).split(input)
-        guard !sentences.isEmpty else {
-            throw CLIError("the input has no sentence to start from (empty, or no sentence-ending punctuation in --split-mode original)")
-        }
-        if sentences.count > cfg.maxSentenceNum {
-            warn("warning: the input has \(sentences.count) sentences; only the first max_sen_num \(cfg.maxSentenceNum) are used")
-            sentences = Array(sentences.prefix(cfg.maxSentenceNum))
-        }
-        let prompt = sentences.enumerated().map { i, s -> [Int] in
-            let ids = tokenizer.encode(s)
-            guard ids.count > cfg.maxSentenceLen else { return ids }
-            warn("warning: sentence \(i) has \(ids.count) tokens; truncated to max_sen_len \(cfg.maxSentenceLen)")
-            return Array(ids.prefix(cfg.maxSentenceLen))
-        }
+        let built = try SLLMPrompt(input, tokenizer: tokenizer, config: cfg, mode: splitMode)
+        let (sentences, prompt) = (built.sentences, built.ids)
         let budget = maxSentences ?? max(0, cfg.maxSentenceNum - prompt.count)
 
         if !json {

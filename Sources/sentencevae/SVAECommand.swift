@@ -17,16 +17,17 @@ struct SVAECommand: ParsableCommand {
             ref_model_dir is the HF OPT directory that gives the tokenizer and the sizes (hidden size, \
             heads, vocabulary, special ids) through its config.json. CHECKPOINT is the trained model: \
             the original's mmengine .pth, or a .safetensors/.bin state dict with the same names. \
+            Without -c and --checkpoint, the default models' SVAE (see `sentencevae demo --help`). \
             Without --input, the original demo's twelve sentences are used. Inputs longer than \
             max_seq_len tokens are truncated with a warning.
             """
     )
 
-    @Option(name: [.customShort("c"), .customLong("config")], help: "The SVAE YAML config.")
-    var config: String
+    @Option(name: [.customShort("c"), .customLong("config")], help: "The SVAE YAML config (default: the default models' SVAE).")
+    var config: String?
 
-    @Option(help: "The trained SentenceVAE checkpoint (.pth, .safetensors, .bin).")
-    var checkpoint: String
+    @Option(help: "The trained SentenceVAE checkpoint (.pth, .safetensors, .bin), with -c.")
+    var checkpoint: String?
 
     @Option(name: .customLong("input"), help: "A sentence to compress and reconstruct (repeatable).")
     var inputs: [String] = []
@@ -57,17 +58,25 @@ struct SVAECommand: ParsableCommand {
         "Yao yao ling xian!",
     ]
 
+    func validate() throws {
+        try ModelChoice.validate(config: config, checkpoint: checkpoint)
+    }
+
     func run() throws {
         generation.applyThreads()
+        let choice = try ModelChoice.svae(config: config, checkpoint: checkpoint)
         let cfg: SVAEConfig
-        do { cfg = try SVAEConfig(ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)), file: config) } catch let e as CLIError {
+        do { cfg = try SVAEConfig(ConfigOverrides.apply(overrides, to: choice.config), file: choice.configFile) } catch let e as CLIError {
             throw e
         } catch {
             throw CLIError("\(error)")
         }
         ModelAssets.report(warnings: cfg.warnings)
         let loaded: ModelFactory.SVAE
-        do { loaded = try ModelFactory.svae(cfg, configFile: config, weights: .checkpoint(checkpoint), storage: storage.weights) } catch { throw CLIError("\(error)") }
+        do {
+            loaded = try ModelFactory.svae(cfg, configFile: choice.configFile, weights: .checkpoint(choice.checkpoint),
+                                           storage: storage.format(or: choice.storedFormat))
+        } catch { throw CLIError("\(error)") }
         storage.report(loaded.weights)
         let model = loaded.model, modelConfig = model.config
         let tokenizer = try ModelAssets.tokenizer(loaded.referenceDirectory)

@@ -7,6 +7,7 @@ struct SentenceVAECommand: ParsableCommand {
         commandName: "sentencevae",
         abstract: "SentenceVAE and sentence-level LLMs (arXiv 2408.00655) in Swift.",
         subcommands: [
+            DemoCommand.self,
             SVAECommand.self,
             SLLMCommand.self,
             LLMCommand.self,
