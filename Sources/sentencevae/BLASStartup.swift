@@ -34,16 +34,20 @@ enum BLASStartup {
             if let warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             setenv(BLASCore.coreTypeVariable, coreType, 1)
             setenv(BLASCore.guardVariable, tried, 1)
-            #if os(Linux)
-            let path = "/proc/self/exe"
-            #else
-            let path = Bundle.main.executablePath ?? CommandLine.arguments[0]
-            #endif
-            execv(path, CommandLine.unsafeArgv)
+            execv(executablePath, CommandLine.unsafeArgv)
             // Only reached when exec failed: carry on with the kernels we have.
             FileHandle.standardError.write(Data("sentencevae: warning: could not re-execute with OPENBLAS_CORETYPE=\(coreType) (\(String(cString: strerror(errno)))); set it yourself for faster products\n".utf8))
             unsetenv(BLASCore.coreTypeVariable)
             unsetenv(BLASCore.guardVariable)
         }
+    }
+
+    /// This binary, for running it again (re-exec here, child processes of `bench generate`).
+    static var executablePath: String {
+        #if os(Linux)
+        return "/proc/self/exe"
+        #else
+        return Bundle.main.executablePath ?? CommandLine.arguments[0]
+        #endif
     }
 }

@@ -225,9 +225,7 @@ struct BenchGenerateCommand: ParsableCommand {
                          "--weights", format.rawValue, "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
         if let passages { arguments += ["--passages", passages] }
         if let limit { arguments += ["--limit", String(limit)] }
-        let self_ = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        let executable = FileManager.default.isExecutableFile(atPath: self_.path) ? self_ : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return try runJSON(executable: executable.path, arguments, what: "\(model.rawValue) \(format.rawValue)")
+        return try runJSON(executable: BLASStartup.executablePath, arguments, what: "\(model.rawValue) \(format.rawValue)")
     }
 
     func runTorch(_ command: String, _ model: Model) throws -> [String: Any] {

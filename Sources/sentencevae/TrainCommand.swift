@@ -127,8 +127,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func train(_ communicator: Communicator) throws {
-        let root = communicator.isRoot
-        Warnings.silenced = !root
+        Warnings.silenced = !communicator.isRoot
         let value: ConfigValue
         do { value = try ConfigOverrides.apply(overrides, to: YAMLConfig.load(path: config)) } catch let e as CLIError { throw e } catch {
             throw CLIError("\(error)")
@@ -143,15 +142,13 @@ struct TrainCommand: ParsableCommand {
         settings.resume = resume || built.training.resumeTrain
         settings.modelMetadata = ["config": value.yaml()]
         settings.communicator = communicator
-        do {
-            warn("training \(kind.rawValue): \(built.parameterCount) parameters (\(built.trainableCount) trainable), "
-                + "\(built.trainCount) train items, \(built.evalTexts.count) eval items; work directory \(work)")
-            if let mpi = communicator as? MPICommunicator {
-                warn("data-parallel: \(mpi.size) ranks (MPI: \(mpi.libraryPath)), \(Threads.count) thread(s) per rank, "
-                    + "\(built.training.batchSize / mpi.size)–\((built.training.batchSize + mpi.size - 1) / mpi.size) samples per rank")
-            }
-            for note in built.notes { warn("note: \(note)") }
+        warn("training \(kind.rawValue): \(built.parameterCount) parameters (\(built.trainableCount) trainable), "
+            + "\(built.trainCount) train items, \(built.evalTexts.count) eval items; work directory \(work)")
+        if let mpi = communicator as? MPICommunicator {
+            warn("data-parallel: \(mpi.size) ranks (MPI: \(mpi.libraryPath)), \(Threads.count) thread(s) per rank, "
+                + "\(built.training.batchSize / mpi.size)–\((built.training.batchSize + mpi.size - 1) / mpi.size) samples per rank")
         }
+        for note in built.notes { warn("note: \(note)") }
         Interrupt.install()
         let summary: TrainSummary
         do { summary = try built.run(settings) } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }

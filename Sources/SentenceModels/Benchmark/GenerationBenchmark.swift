@@ -99,8 +99,8 @@ public enum GenerationBenchmark {
             let prompt = Array(passage[..<(passage.count / 2)])
             let promptTokens = prompt.reduce(0) { $0 + $1.count }
             let sentences = passage.count - prompt.count
-            guard prompt.count + sentences <= generator.remainingCapacity + generator.length else {
-                throw GenerationBenchmarkError("a passage needs \(prompt.count + sentences) sentence positions")
+            guard prompt.count + sentences <= generator.capacity else {
+                throw GenerationBenchmarkError("a passage needs \(prompt.count + sentences) sentence positions; the generator holds \(generator.capacity)")
             }
             let start = now()
             try generator.prefill(prompt)

@@ -6,7 +6,6 @@ import TensorCore
 final class OPTBlockStep {
     let layer: OPTDecoderLayer
     let width: Int
-    let ffnDim: Int
     let attention: CachedAttention
     private let q, k, v, out, fc1, fc2: InferenceLinear
     private let normed = ScratchBuffer(), query = ScratchBuffer(), attended = ScratchBuffer(), projected = ScratchBuffer(), ffn = ScratchBuffer()
@@ -14,7 +13,6 @@ final class OPTBlockStep {
     init(_ layer: OPTDecoderLayer, weights: InferenceWeights) {
         self.layer = layer
         width = layer.fc1.weight.shape[1]
-        ffnDim = layer.fc1.weight.shape[0]
         attention = CachedAttention(heads: layer.selfAttn.heads, width: width)
         let attn = layer.selfAttn
         q = InferenceLinear(attn.qProj, weights)
@@ -51,10 +49,7 @@ final class OPTBlockStep {
         // Feed-forward block.
         normed.update(from: x, count: count)
         if pre { RowOps.layerNorm(layer.finalLayerNorm, normed, rows: n) }
-        let hidden = ffn.reserve(n * ffnDim)
-        fc1(normed, rows: n, hidden)
-        Kernels.relu(hidden, hidden, count: n * ffnDim)
-        fc2(hidden, rows: n, projected)
+        RowOps.feedForward(fc1, fc2, normed, rows: n, scratch: ffn, into: projected)
         RowOps.addInPlace(x, projected, count: count)
         if !pre { RowOps.layerNorm(layer.finalLayerNorm, x, rows: n) }
     }

@@ -3,6 +3,16 @@ import TensorCore
 
 /// Row-wise helpers over raw buffers, shared by the cached inference paths.
 enum RowOps {
+    /// The ReLU feed-forward of every layer here (OPT's fc1/fc2, the SVAE's linear1/linear2):
+    /// `out = linear2(relu(linear1(x)))` over `n` rows, the hidden rows in `scratch`.
+    static func feedForward(_ linear1: InferenceLinear, _ linear2: InferenceLinear, _ x: UnsafePointer<Float>, rows n: Int,
+                            scratch: ScratchBuffer, into out: UnsafeMutablePointer<Float>) {
+        let hidden = scratch.reserve(n * linear1.outFeatures)
+        linear1(x, rows: n, hidden)
+        Kernels.relu(hidden, hidden, count: n * linear1.outFeatures)
+        linear2(hidden, rows: n, out)
+    }
+
     /// LayerNorm of each row in place.
     static func layerNorm(_ norm: LayerNorm, _ x: UnsafeMutablePointer<Float>, rows n: Int) {
         let dim = norm.weight.count

@@ -105,10 +105,7 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             RowOps.layerNorm(layer.norm1, x, rows: n)
             for r in 0..<n { RowOps.addInPlace(x + r * width, crossOutputs[l], count: width) }
             RowOps.layerNorm(layer.norm2, x, rows: n)
-            let hidden = ffn.reserve(n * config.ffnDim)
-            step.linear1(x, rows: n, hidden)
-            Kernels.relu(hidden, hidden, count: n * config.ffnDim)
-            step.linear2(hidden, rows: n, out)
+            RowOps.feedForward(step.linear1, step.linear2, x, rows: n, scratch: ffn, into: out)
             RowOps.addInPlace(x, out, count: n * width)
             RowOps.layerNorm(layer.norm3, x, rows: n)
         }

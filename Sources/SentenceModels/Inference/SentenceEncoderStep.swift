@@ -76,10 +76,7 @@ public final class SentenceEncoderStep {
             step.out(attended, rows: n, projected)
             RowOps.addInPlace(x, projected, count: n * width)
             RowOps.layerNorm(layer.norm1, x, rows: n)
-            let hidden = ffn.reserve(n * config.ffnDim)
-            step.linear1(x, rows: n, hidden)
-            Kernels.relu(hidden, hidden, count: n * config.ffnDim)
-            step.linear2(hidden, rows: n, projected)
+            RowOps.feedForward(step.linear1, step.linear2, x, rows: n, scratch: ffn, into: projected)
             RowOps.addInPlace(x, projected, count: n * width)
             RowOps.layerNorm(layer.norm2, x, rows: n)
         }

@@ -90,8 +90,11 @@ public final class SentenceLLMGenerator {
         try append([[config.bosId] + content])
     }
 
+    /// Sentences (prompt + generated) the cache holds at most.
+    public var capacity: Int { caches[0].capacity }
+
     /// Sentences the cache can still take.
-    public var remainingCapacity: Int { caches[0].capacity - length }
+    public var remainingCapacity: Int { capacity - length }
 
     /// Generates after the prompt `sentences` (each `[</s>] + tokens`). `maxSentences` caps the
     /// generated sentences, `maxTokens` each sentence's length. `onSentence` sees each as it comes.

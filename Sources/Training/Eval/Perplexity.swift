@@ -40,17 +40,15 @@ public enum Perplexity {
                 if let last = terms.last, last.count > 0 { batchMeans.append(Double(try last.crossEntropy.item())) }
             }
         }
+        var meanSum = batchMeans.reduce(0, +), batches = batchMeans.count
         if communicator.size > 1 {
-            let combined = try communicator.allReduce(sums + counts.map(Double.init) + [batchMeans.reduce(0, +), Double(batchMeans.count)], .sum)
+            let combined = try communicator.allReduce(sums + counts.map(Double.init) + [meanSum, Double(batches)], .sum)
             sums = Array(combined[0..<terms])
             counts = combined[terms..<2 * terms].map { Int($0) }
-            let (meanSum, batches) = (combined[2 * terms], Int(combined[2 * terms + 1]))
-            let ce = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
-            return PerplexityResult(crossEntropy: ce, counts: counts, originalPPL: batches > 0 ? exp(meanSum / Double(batches)) : .nan,
-                                    batches: batches)
+            (meanSum, batches) = (combined[2 * terms], Int(combined[2 * terms + 1]))
         }
         let ce = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
-        let original = batchMeans.isEmpty ? Double.nan : exp(batchMeans.reduce(0, +) / Double(batchMeans.count))
-        return PerplexityResult(crossEntropy: ce, counts: counts, originalPPL: original, batches: batchMeans.count)
+        return PerplexityResult(crossEntropy: ce, counts: counts, originalPPL: batches > 0 ? exp(meanSum / Double(batches)) : .nan,
+                                batches: batches)
     }
 }
