@@ -4,20 +4,25 @@
 /// pair per candidate and one cache entry per word, so both lookups here use a cheap multiplicative
 /// hash and, for words, hash the bytes in place without building a key.
 
-/// Maps a pair of piece ids to a packed value (the merge's rank and the merged piece).
-struct PairTable {
+/// An open-addressing table keyed by a pair of ids packed into a `UInt64` (left << 32 | right):
+/// the merge table of encoding (`PairTable`: rank and merged piece) and the pair counts of
+/// training (`PairCounts`). Entries are never removed.
+struct PairMap<Value> {
     private var keys: [UInt64]
-    private var values: [UInt64]
+    private var values: [Value]
     private var mask: Int
     private(set) var count = 0
-    private static let empty = UInt64.max
+    private let zero: Value
+    private static var empty: UInt64 { UInt64.max }
 
-    init(capacity: Int) {
+    /// `zero` fills the free slots (it is never returned for a missing key).
+    init(capacity: Int, zero: Value) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: PairTable.empty, count: size)
-        values = [UInt64](repeating: 0, count: size)
+        keys = [UInt64](repeating: Self.empty, count: size)
+        values = [Value](repeating: zero, count: size)
         mask = size - 1
+        self.zero = zero
     }
 
     @inline(__always)
@@ -30,40 +35,63 @@ struct PairTable {
         UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
     }
 
-    /// Inserts unless the key is present (the first merge of a pair wins, as in HF).
-    mutating func insertIfAbsent(_ key: UInt64, _ value: UInt64) {
-        if (count + 1) * 2 > keys.count { grow() }
-        var i = PairTable.slot(key, mask)
-        while keys[i] != PairTable.empty {
-            if keys[i] == key { return }
-            i = (i + 1) & mask
-        }
-        keys[i] = key
-        values[i] = value
-        count += 1
-    }
-
+    /// The slot holding `key`, or the empty slot where it would go.
     @inline(__always)
-    func lookup(_ key: UInt64) -> UInt64? {
+    private func find(_ key: UInt64) -> (index: Int, found: Bool) {
         keys.withUnsafeBufferPointer { k in
-            var i = PairTable.slot(key, mask)
+            var i = Self.slot(key, mask)
             while true {
                 let stored = k[i]
-                if stored == key { return values[i] }
-                if stored == PairTable.empty { return nil }
+                if stored == key { return (i, true) }
+                if stored == Self.empty { return (i, false) }
                 i = (i + 1) & mask
             }
         }
     }
 
+    @inline(__always)
+    func lookup(_ key: UInt64) -> Value? {
+        let (i, found) = find(key)
+        return found ? values[i] : nil
+    }
+
+    /// Inserts unless the key is present (the first merge of a pair wins, as in HF).
+    mutating func insertIfAbsent(_ key: UInt64, _ value: Value) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let (i, found) = find(key)
+        guard !found else { return }
+        keys[i] = key
+        values[i] = value
+        count += 1
+    }
+
+    /// Changes the value of `key` (starting from `initial` when absent).
+    mutating func update(_ key: UInt64, initial: Value, _ change: (inout Value) -> Void) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let (i, found) = find(key)
+        if !found {
+            keys[i] = key
+            values[i] = initial
+            count += 1
+        }
+        change(&values[i])
+    }
+
     private mutating func grow() {
         let oldKeys = keys, oldValues = values
-        keys = [UInt64](repeating: PairTable.empty, count: oldKeys.count * 2)
-        values = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        keys = [UInt64](repeating: Self.empty, count: oldKeys.count * 2)
+        values = [Value](repeating: zero, count: oldKeys.count * 2)
         mask = keys.count - 1
         count = 0
-        for (k, v) in zip(oldKeys, oldValues) where k != PairTable.empty { insertIfAbsent(k, v) }
+        for (k, v) in zip(oldKeys, oldValues) where k != Self.empty { insertIfAbsent(k, v) }
     }
+}
+
+/// Merge pair → packed (rank << 32 | merged piece).
+typealias PairTable = PairMap<UInt64>
+
+extension PairMap where Value == UInt64 {
+    init(capacity: Int) { self.init(capacity: capacity, zero: 0) }
 }
 
 /// Remembers the token ids of words already encoded. Keys and values live in two flat arenas;
