@@ -62,9 +62,11 @@ let package = Package(
         ),
         // Assertions shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Counts the process's heap allocations (glibc only) for the tests that decoding allocates nothing.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SentenceModelsTests", dependencies: ["SentenceModels", "TestSupport", "AllocationCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),

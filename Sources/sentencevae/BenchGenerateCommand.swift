@@ -207,12 +207,21 @@ struct BenchGenerateCommand: ParsableCommand {
                 "engine": "swift-sentencevae"]
     }
 
+    /// This process's peak resident memory. On Linux that is `VmHWM` of /proc/self/status, not
+    /// getrusage's `ru_maxrss`: the latter carries over fork + exec, so a child would report its
+    /// parent's peak (the bench parent writing a 500 MB random checkpoint) instead of its own.
     static func peakRSSMegabytes() -> Double {
-        var usage = rusage()
         #if os(macOS)
+        var usage = rusage()
         getrusage(RUSAGE_SELF, &usage)
         return Double(usage.ru_maxrss) / 1_048_576   // bytes
         #else
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") {
+            return kb / 1024
+        }
+        var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024        // KB
         #endif

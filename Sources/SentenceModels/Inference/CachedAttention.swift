@@ -28,6 +28,8 @@ final class CachedAttention {
 
     /// `q` `[n, width]` (`scale` multiplies the scores), output `[n, width]`.
     func callAsFunction(q: UnsafePointer<Float>, rows n: Int, cache: KVCache, past: Int, scale: Float, out: UnsafeMutablePointer<Float>) {
+        // Scores for the whole cache at once: growing by one position per token would allocate per token.
+        scores.reserve(heads * cache.capacity)
         self(q: q, rows: n, keys: cache.keys, values: cache.values, past: past, causal: true, scale: scale, out: out)
     }
 

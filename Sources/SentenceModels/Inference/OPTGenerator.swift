@@ -33,9 +33,9 @@ public final class OPTGenerator: CachedTokenStep {
     deinit { logits.deallocate() }
 
     /// Positions held in the cache.
-    public var length: Int { caches.first?.length ?? 0 }
+    public var length: Int { caches.isEmpty ? 0 : caches[0].length }
 
-    public func reset() { caches.forEach { $0.reset() } }
+    public func reset() { for l in 0..<caches.count { caches[l].reset() } }
 
     /// Bytes of KV cache per position (all layers).
     public var cacheBytesPerPosition: Int { caches.reduce(0) { $0 + $1.bytes } / max(capacity, 1) }
@@ -60,7 +60,7 @@ public final class OPTGenerator: CachedTokenStep {
         for i in 0..<n {
             RowOps.addInPlace(x + i * width, positions + (length + i + OPTLearnedPositions.offset) * width, count: width)
         }
-        for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
+        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l]) }
         // Only the last row goes through the head.
         var last = x + (n - 1) * width
         if let norm = model.finalLayerNorm { RowOps.layerNorm(norm, last, rows: 1) }

@@ -28,7 +28,8 @@ enum RowOps {
                       scratch: ScratchBuffer, into x: UnsafeMutablePointer<Float>) throws {
         let vocabulary = table.rows, embedWidth = table.columns
         let embedded = projectIn == nil ? x : scratch.reserve(tokens.count * embedWidth)
-        for (i, id) in tokens.enumerated() {
+        for i in 0..<tokens.count {
+            let id = tokens[i]
             guard id >= 0 && id < vocabulary else { throw TensorError.tokenOutOfRange(id: id, vocabularySize: vocabulary) }
             table.row(id, into: embedded + i * embedWidth)
         }

@@ -65,17 +65,17 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
     }
 
     /// Tokens in the cache for the current sentence.
-    public var length: Int { caches.first?.length ?? 0 }
+    public var length: Int { caches.isEmpty ? 0 : caches[0].length }
 
     /// Starts a sentence from its vector `memory` (`[hidden]`).
     public func begin(memory: UnsafePointer<Float>) {
         let width = decoder.config.hiddenSize
         let v = projected.reserve(width)
-        for (layer, out) in zip(products, crossOutputs) {
-            layer.crossValue(memory, rows: 1, v)
-            layer.crossOut(v, rows: 1, out)
+        for l in 0..<products.count {
+            products[l].crossValue(memory, rows: 1, v)
+            products[l].crossOut(v, rows: 1, crossOutputs[l])
         }
-        caches.forEach { $0.reset() }
+        for l in 0..<caches.count { caches[l].reset() }
     }
 
     /// Feeds `tokens` after the cached ones; leaves the last token's next-token logits in `logits`.
@@ -93,8 +93,8 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
 
         let q = self.q.reserve(n * width), attended = self.attended.reserve(n * width)
         let out = projected.reserve(n * max(width, embedWidth))
-        for (l, layer) in decoder.layers.enumerated() {
-            let step = products[l], cache = caches[l]
+        for l in 0..<products.count {
+            let layer = decoder.layers[l], step = products[l], cache = caches[l]
             step.q(x, rows: n, q)
             step.k(x, rows: n, cache.keys + past * width)
             step.v(x, rows: n, cache.values + past * width)
@@ -119,13 +119,22 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
     /// token limit (benchmarks with random weights, where sentences must have a fixed length).
     public func generate(memory: UnsafePointer<Float>, sampler: Sampler, maxTokens: Int? = nil, ignoreEOS: Bool = false,
                          onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+        var output: [Int] = []
+        try generate(memory: memory, sampler: sampler, into: &output, maxTokens: maxTokens, ignoreEOS: ignoreEOS, onToken: onToken)
+        return output
+    }
+
+    /// The same, into `output` (emptied first, its capacity kept): decoding into one reused array
+    /// allocates nothing per sentence or token.
+    public func generate(memory: UnsafePointer<Float>, sampler: Sampler, into output: inout [Int], maxTokens: Int? = nil,
+                         ignoreEOS: Bool = false, onToken: ((Int) -> Void)? = nil) throws {
         begin(memory: memory)
         let config = decoder.config
         // BOS + the sentence fit in max_seq_len positions, so a generated sentence can always be
         // re-encoded ([BOS] + its tokens) without truncation.
         let limit = min(maxTokens ?? capacity - 1, capacity - 1)
-        var output: [Int] = []
-        output.reserveCapacity(limit)
+        output.removeAll(keepingCapacity: true)
+        output.reserveCapacity(capacity)
         var next = config.bosId
         while output.count < limit {
             let logits = try self(token: next)
@@ -134,6 +143,5 @@ public final class SentenceDecoderGenerator: CachedTokenStep {
             onToken?(next)
             if next == config.eosId, !ignoreEOS { break }
         }
-        return output
     }
 }

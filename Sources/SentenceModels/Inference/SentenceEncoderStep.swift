@@ -35,6 +35,8 @@ public final class SentenceEncoderStep {
     private let la: InferenceLinear?
     private let x = ScratchBuffer(), q = ScratchBuffer(), k = ScratchBuffer(), v = ScratchBuffer()
     private let attended = ScratchBuffer(), projected = ScratchBuffer(), ffn = ScratchBuffer(), gates = ScratchBuffer()
+    /// The batch's tokens end to end and each sentence's length, reused so encoding allocates nothing.
+    private var tokens: [Int] = [], lengths: [Int] = []
 
     public init(encoder: SentenceEncoder, weights: InferenceWeights = InferenceWeights()) {
         self.encoder = encoder
@@ -48,30 +50,53 @@ public final class SentenceEncoderStep {
     /// One vector per sentence into `out` (`[sentences.count, hidden]`). Each sentence is token
     /// ids as the tokenizer gives them, at most `max_seq_len` long.
     public func encode(_ sentences: [[Int]], into out: UnsafeMutablePointer<Float>) throws {
-        let config = encoder.config, width = config.hiddenSize
-        if let long = sentences.first(where: { $0.count > config.maxSequenceLength }) {
-            throw TensorError.invalidArgument(op: "sentence model", reason: "sequence of \(long.count) tokens exceeds max_seq_len \(config.maxSequenceLength); truncate the input")
+        tokens.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        for i in 0..<sentences.count {
+            tokens.append(contentsOf: sentences[i])
+            lengths.append(sentences[i].count)
         }
-        let tokens = sentences.flatMap { $0 }
-        let n = tokens.count
-        var starts: [Int] = [], start = 0
-        for s in sentences { starts.append(start); start += s.count }
+        try encodeBatch(into: out)
+    }
 
+    /// One sentence's vector into `out` (`[hidden]`).
+    public func encode(sentence: [Int], into out: UnsafeMutablePointer<Float>) throws {
+        tokens.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        tokens.append(contentsOf: sentence)
+        lengths.append(sentence.count)
+        try encodeBatch(into: out)
+    }
+
+    /// Encodes the sentences held in `tokens`/`lengths`.
+    private func encodeBatch(into out: UnsafeMutablePointer<Float>) throws {
+        let config = encoder.config, width = config.hiddenSize
+        for s in 0..<lengths.count where lengths[s] > config.maxSequenceLength {
+            throw TensorError.invalidArgument(op: "sentence model", reason: "sequence of \(lengths[s]) tokens exceeds max_seq_len \(config.maxSequenceLength); truncate the input")
+        }
+        let n = tokens.count
         let x = self.x.reserve(max(n, 1) * width)
         try tokens.withUnsafeBufferPointer { try RowOps.embed($0, table: table, projectIn: projectIn, scratch: self.projected, into: x) }
         let positions = encoder.embedding.positions.data
-        for (s, first) in zip(sentences, starts) { RowOps.addInPlace(x + first * width, positions, count: s.count * width) }
+        var first = 0
+        for s in 0..<lengths.count {
+            RowOps.addInPlace(x + first * width, positions, count: lengths[s] * width)
+            first += lengths[s]
+        }
 
         let q = self.q.reserve(max(n, 1) * width), k = self.k.reserve(max(n, 1) * width), v = self.v.reserve(max(n, 1) * width)
         let attended = self.attended.reserve(max(n, 1) * width), projected = self.projected.reserve(max(n, 1) * width)
         let scale = 1 / Float(attention.headDim).squareRoot()
-        for (layer, step) in zip(encoder.layers, products) where n > 0 {
+        for l in 0..<products.count where n > 0 {
+            let layer = encoder.layers[l], step = products[l]
             step.q(x, rows: n, q)
             step.k(x, rows: n, k)
             step.v(x, rows: n, v)
-            for (s, first) in zip(sentences, starts) where !s.isEmpty {
-                let o = first * width
-                attention(q: q + o, rows: s.count, keys: k + o, values: v + o, past: 0, causal: false, scale: scale, out: attended + o)
+            var first = 0
+            for s in 0..<lengths.count {
+                let length = lengths[s], o = first * width
+                if length > 0 { attention(q: q + o, rows: length, keys: k + o, values: v + o, past: 0, causal: false, scale: scale, out: attended + o) }
+                first += length
             }
             step.out(attended, rows: n, projected)
             RowOps.addInPlace(x, projected, count: n * width)
@@ -84,10 +109,12 @@ public final class SentenceEncoderStep {
         // Pooling: Σ_t h_t, or Σ_t h_t·(w·h_t + b) with learnable add.
         let gate = gates.reserve(max(n, 1))
         if let la, n > 0 { la(x, rows: n, gate) }
-        for (i, (s, first)) in zip(sentences, starts).enumerated() {
-            let row = out + i * width
+        first = 0
+        for i in 0..<lengths.count {
+            let length = lengths[i], row = out + i * width
             row.update(repeating: 0, count: width)
-            for t in first..<(first + s.count) {
+            defer { first += length }
+            for t in first..<(first + length) {
                 let h = x + t * width
                 if la != nil {
                     let g = gate[t]
@@ -97,6 +124,6 @@ public final class SentenceEncoderStep {
                 }
             }
         }
-        RowOps.layerNorm(encoder.lnorm, out, rows: sentences.count)
+        RowOps.layerNorm(encoder.lnorm, out, rows: lengths.count)
     }
 }

@@ -16,6 +16,8 @@ public final class SentenceLLMGenerator {
     private let rows = ScratchBuffer()
     private let stop = UnsafeMutablePointer<Float>.allocate(capacity: 2)
     private var last: UnsafeMutablePointer<Float>
+    /// The sentence `feed` re-encodes (`[</s>] + tokens`), reused so feeding allocates nothing.
+    private var pending: [Int] = []
 
     public struct Result {
         public let sentences: [[Int]]
@@ -37,7 +39,7 @@ public final class SentenceLLMGenerator {
 
     deinit { stop.deallocate() }
 
-    public var length: Int { caches.first?.length ?? 0 }
+    public var length: Int { caches.isEmpty ? 0 : caches[0].length }
 
     /// Bytes of sentence-level KV cache per sentence (all layers).
     public var cacheBytesPerSentence: Int { caches.reduce(0) { $0 + 2 * $1.width * MemoryLayout<Float>.stride } }
@@ -47,15 +49,24 @@ public final class SentenceLLMGenerator {
 
     /// Encodes `sentences` (one batch) and runs them after what the cache holds.
     func append(_ sentences: [[Int]]) throws {
-        let width = sllm.llmConfig.hiddenSize, n = sentences.count
+        try checkRoom(sentences.count)
+        try encoder.encode(sentences, into: rows.reserve(sentences.count * sllm.llmConfig.hiddenSize))
+        try runEncoded(sentences.count)
+    }
+
+    private func checkRoom(_ n: Int) throws {
         guard length + n <= caches[0].capacity else {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "\(length + n) sentences exceed the limit of \(caches[0].capacity)")
         }
+    }
+
+    /// Runs the `n` sentence vectors in `rows` through the OPT layers after what the cache holds.
+    private func runEncoded(_ n: Int) throws {
+        let width = sllm.llmConfig.hiddenSize
         let x = rows.reserve(n * width)
-        try encoder.encode(sentences, into: x)
         let table = sllm.llmPositions.weight.data
         for i in 0..<n { RowOps.addInPlace(x + i * width, table + (length + i + OPTLearnedPositions.offset) * width, count: width) }
-        for (block, cache) in zip(blocks, caches) { try block(x, rows: n, cache: cache) }
+        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l]) }
         last = x + (n - 1) * width
     }
 
@@ -73,7 +84,7 @@ public final class SentenceLLMGenerator {
         guard !sentences.isEmpty else {
             throw TensorError.invalidArgument(op: "SentenceLLMGenerator", reason: "the prompt has no sentences")
         }
-        caches.forEach { $0.reset() }
+        for l in 0..<caches.count { caches[l].reset() }
         try append(sentences)
     }
 
@@ -83,11 +94,23 @@ public final class SentenceLLMGenerator {
         try decoder.generate(memory: last, sampler: sampler, maxTokens: maxTokens, ignoreEOS: ignoreEOS, onToken: onToken)
     }
 
+    /// The same, into `sentence` (emptied first, its capacity kept): with one reused array the
+    /// loop prefill → (shouldContinue → decodeSentence → feed)* allocates nothing after warm-up.
+    public func decodeSentence(sampler: Sampler, into sentence: inout [Int], maxTokens: Int? = nil, ignoreEOS: Bool = false,
+                               onToken: ((Int) -> Void)? = nil) throws {
+        try decoder.generate(memory: last, sampler: sampler, into: &sentence, maxTokens: maxTokens, ignoreEOS: ignoreEOS, onToken: onToken)
+    }
+
     /// Runs a generated sentence through the LLM, re-encoded as the tokenizer encodes a sentence.
     public func feed(generated tokens: [Int]) throws {
         let config = sllm.svae.config
-        let content = tokens.last == config.eosId ? Array(tokens.dropLast()) : tokens
-        try append([[config.bosId] + content])
+        try checkRoom(1)
+        pending.removeAll(keepingCapacity: true)
+        pending.append(config.bosId)
+        let count = !tokens.isEmpty && tokens[tokens.count - 1] == config.eosId ? tokens.count - 1 : tokens.count
+        for i in 0..<count { pending.append(tokens[i]) }
+        try encoder.encode(sentence: pending, into: rows.reserve(sllm.llmConfig.hiddenSize))
+        try runEncoded(1)
     }
 
     /// Sentences (prompt + generated) the cache holds at most.

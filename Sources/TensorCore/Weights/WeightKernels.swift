@@ -139,8 +139,8 @@ enum WeightKernels {
             out.update(from: w + range.lowerBound * n, count: range.count * n)
         case let .bf16(w):
             let whole = n / group * group
-            for (t, r) in range.enumerated() {
-                let row = w + 2 * r * n, o = out + t * n
+            for r in range {
+                let row = w + 2 * r * n, o = out + (r - range.lowerBound) * n
                 for g in stride(from: 0, to: whole, by: group) {
                     let (even, odd) = bf16Pairs(row + 2 * g)
                     storeVector(even, o + g)

@@ -1,0 +1,82 @@
+import AllocationCounter
+import NeuralNet
+import SentenceModels
+import TensorCore
+import XCTest
+
+/// The decoding loops allocate nothing once warmed up: every heap allocation of the process
+/// (malloc and friends, counted by the `AllocationCounter` shim linked into the tests) is counted
+/// over whole sentences and tokens. Skipped where the shim cannot count (non-glibc platforms).
+final class GenerationAllocationTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(allocation_counter_available() == 1, "allocations are counted only with glibc")
+    }
+
+    static func sllm(storage: WeightFormat) throws -> (SentenceLLM, InferenceWeights) {
+        let svae = SentenceVAEConfiguration(hiddenSize: 32, vocabularySize: 96, attentionHeads: 4, layers: 2, maxSequenceLength: 16)
+        let llm = OPTConfiguration(hiddenSize: 32, ffnDim: 64, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 64, vocabularySize: 96, dropout: 0)
+        return try ModelFactory.sllm(svae: svae, llm: llm, weights: .random(seed: 3), storage: storage)
+    }
+
+    /// Counts the allocations of `body`.
+    func allocations(_ body: () throws -> Void) rethrows -> Int {
+        allocation_counter_start()
+        do { try body() } catch {
+            _ = allocation_counter_stop()
+            throw error
+        }
+        return allocation_counter_stop()
+    }
+
+    private var kept: [Int] = []
+
+    /// The counter sees Swift's allocations (else the tests below could not fail).
+    func testCounterCountsAnArray() {
+        let n = allocations { kept = Array(repeating: 7, count: 100 + kept.count) }
+        XCTAssertGreaterThanOrEqual(n, 1)
+        XCTAssertEqual(kept.count, 100)
+    }
+
+    func testSentenceLoopAllocatesNothingAfterWarmUp() throws {
+        for storage in [WeightFormat.f32, .bf16, .q8] {
+            let (model, weights) = try Self.sllm(storage: storage)
+            let generator = SentenceLLMGenerator(sllm: model, capacity: 40, weights: weights)
+            let sampler = try Sampler(options: .greedy, vocabulary: 96)
+            let prompt = [[2, 10, 11, 12], [2, 20, 21, 22, 23, 24], [2, 30]]
+            var sentence: [Int] = []
+            var tokens = 0
+            // One passage of `sentences` sentences, each of exactly `length` tokens (ignoreEOS).
+            func passage(sentences: Int, length: Int) throws {
+                try generator.prefill(prompt)
+                for _ in 0..<sentences {
+                    _ = generator.shouldContinue()
+                    try generator.decodeSentence(sampler: sampler, into: &sentence, maxTokens: length, ignoreEOS: true) { _ in tokens += 1 }
+                    try generator.feed(generated: sentence)
+                }
+            }
+            try passage(sentences: 8, length: 15)   // warm-up: sizes every buffer at its largest
+            let short = try allocations { try passage(sentences: 4, length: 6) }
+            let long = try allocations { try passage(sentences: 12, length: 15) }
+            XCTAssertEqual(short, 0, "\(storage): allocations over 4 sentences of 6 tokens")
+            XCTAssertEqual(long, 0, "\(storage): allocations over 12 sentences of 15 tokens")
+            XCTAssertEqual(sentence.count, 15)
+            XCTAssertEqual(tokens, 8 * 15 + 4 * 6 + 12 * 15)
+        }
+    }
+
+    func testOPTTokenStepAllocatesNothingAfterWarmUp() throws {
+        let config = OPTConfiguration(hiddenSize: 32, ffnDim: 64, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 64, vocabularySize: 96, dropout: 0)
+        for storage in [WeightFormat.f32, .q8] {
+            let (model, weights) = try ModelFactory.opt(configuration: config, weights: .random(seed: 5), storage: storage)
+            let generator = OPTGenerator(model: model, capacity: 64, weights: weights)
+            let sampler = try Sampler(options: .greedy, vocabulary: 96)
+            try generator([2, 5, 6, 7])
+            var next = 8
+            for _ in 0..<4 { next = sampler.next(try generator(token: next)) }   // warm-up
+            let count = try allocations {
+                for _ in 0..<40 { next = sampler.next(try generator(token: next)) }
+            }
+            XCTAssertEqual(count, 0, "\(storage): allocations over 40 OPT decoding steps")
+        }
+    }
+}
