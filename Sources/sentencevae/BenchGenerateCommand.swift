@@ -24,7 +24,9 @@ struct BenchGenerateCommand: ParsableCommand {
             peak RSS is that model's alone and a bf16/q8 model is read in place, as a converted file is. \
             Reported: input tokens/s (prompt tokens / prefill time), output tokens/s (generated tokens / \
             time after the prefill), time to first token, KB of cache per token held (slope of the \
-            engine's cache bytes against tokens held, over every cache update), peak RSS, load time. \
+            engine's cache bytes against tokens held, over every cache update), peak RSS, load time, and \
+            for OPT the decode speed as a share of the memory read bandwidth measured right before it \
+            (% of BW: output tokens/s × weight bytes read per token ÷ bandwidth). \
             --torch 'PYTHON Tools/reference/bench_torch_generate.py' runs the PyTorch side after each of \
             our fp32 runs, so the ratios come from interleaved runs.
             """
@@ -109,8 +111,16 @@ struct BenchGenerateCommand: ParsableCommand {
                 warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): writing random weights…")
                 let file = scratch + "/\(model.rawValue)-\(format.rawValue).safetensors"
                 try writeRandomCheckpoint(model, format, to: file)
+                // The ceiling of one-row products, measured here (not in the child: its 256 MB would
+                // count in the model's peak RSS) right before the model runs: the figure moves.
+                let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
                 warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): generating…")
-                results.append(try child(model, format, checkpoint: file))
+                var result = try child(model, format, checkpoint: file)
+                result["read_bandwidth_gbs"] = bandwidth
+                if let bytes = result["weight_bytes_per_token"] as? Double, let speed = result["output_tokens_per_s"] as? Double {
+                    result["decode_bandwidth_share"] = speed * bytes / (bandwidth * 1e9)
+                }
+                results.append(result)
                 try? FileManager.default.removeItem(atPath: file)
                 if let torch, format == .f32 {
                     warn("\(model.rawValue)-\(size.rawValue): PyTorch…")
@@ -190,6 +200,7 @@ struct BenchGenerateCommand: ParsableCommand {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let m: GenerationMeasurement
         var loadSeconds = 0.0
+        var weightBytes: Int?
         if let k = model.svaeLayers {
             let loaded = try ModelFactory.sllm(svae: svaeConfiguration(layers: k), llm: optConfiguration, weights: .checkpoint(checkpoint), storage: format)
             loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
@@ -199,12 +210,15 @@ struct BenchGenerateCommand: ParsableCommand {
             let loaded = try ModelFactory.opt(configuration: optConfiguration, weights: .checkpoint(checkpoint), storage: format)
             loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
             m = try GenerationBenchmark.run(OPTGenerator(model: loaded.model, capacity: 2048, weights: loaded.weights), workload)
+            // A decoding step reads every weight once (the tied embedding as the LM head), except
+            // the position table, of which it reads one row.
+            weightBytes = loaded.weights.bytes(of: loaded.model) - loaded.model.embedPositions.weight.count * 4
         }
         return ["model": model.rawValue, "size": size.rawValue, "weights": format.rawValue,
                 "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
                 "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
                 "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                "engine": "swift-sentencevae"]
+                "engine": "swift-sentencevae"].merging(weightBytes.map { ["weight_bytes_per_token": Double($0)] } ?? [:]) { a, _ in a }
     }
 
     /// This process's peak resident memory. On Linux that is `VmHWM` of /proc/self/status, not
@@ -272,7 +286,7 @@ struct BenchGenerateCommand: ParsableCommand {
     func printTable(_ results: [[String: Any]], _ reference: [[String: Any]]) {
         func number(_ r: [String: Any], _ key: String) -> Double { r[key] as? Double ?? .nan }
         let torch = Dictionary(reference.map { ($0["model"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
-        let header = ["model", "size", "weights", "input tok/s", "output tok/s", "TTFT s", "KB/token", "peak RSS MB", "load s"]
+        let header = ["model", "size", "weights", "input tok/s", "output tok/s", "TTFT s", "KB/token", "peak RSS MB", "load s", "% of BW"]
             + (reference.isEmpty ? [] : ["PyTorch out tok/s", "ratio", "PyTorch KB/token"])
         var rows: [[String]] = []
         for r in results {
@@ -280,7 +294,8 @@ struct BenchGenerateCommand: ParsableCommand {
             var row = [name, r["size"] as? String ?? "", r["weights"] as? String ?? "",
                        String(format: "%.1f", number(r, "input_tokens_per_s")), String(format: "%.1f", number(r, "output_tokens_per_s")),
                        String(format: "%.3f", number(r, "ttft_s")), String(format: "%.2f", number(r, "kb_per_token")),
-                       String(format: "%.0f", number(r, "peak_rss_mb")), String(format: "%.2f", number(r, "load_s"))]
+                       String(format: "%.0f", number(r, "peak_rss_mb")), String(format: "%.2f", number(r, "load_s")),
+                       r["decode_bandwidth_share"].map { String(format: "%.0f", ($0 as? Double ?? .nan) * 100) } ?? ""]
             if !reference.isEmpty {
                 if let t = torch[name], r["weights"] as? String == "f32" {
                     row += [String(format: "%.1f", number(t, "output_tokens_per_s")),

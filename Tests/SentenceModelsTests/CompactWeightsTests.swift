@@ -112,9 +112,10 @@ final class CompactWeightsTests: XCTestCase {
         let stored = ["model.decoder.layers.0.self_attn.q_proj.weight", "model.decoder.layers.11.fc2.weight", "model.decoder.embed_tokens.weight",
                       "model.decoder.project_in.weight", "encoder.encoder.layers.0.self_attn.in_proj_weight",
                       "svae.decoder.decoder.layers.1.multihead_attn.out_proj.weight", "decoder.decoder.layers.0.linear1.weight",
-                      "decoder.linear.weight", "svae.decoder.linear.weight", "llm_layers.3.self_attn.k_proj.weight"]
+                      "decoder.linear.weight", "svae.decoder.linear.weight", "llm_layers.3.self_attn.k_proj.weight",
+                      "encoder.embed_token.weight", "svae.decoder.embed_token.weight"]
         let kept = ["model.decoder.layers.0.self_attn.q_proj.bias", "model.decoder.layers.0.final_layer_norm.weight",
-                    "model.decoder.embed_positions.weight", "encoder.embed_token.weight", "encoder.la.weight", "fc.weight",
+                    "model.decoder.embed_positions.weight", "encoder.la.weight", "fc.weight",
                     "llm_pe.weight", "encoder.encoder.layers.0.self_attn.in_proj_bias", "encoder.lnorm.weight"]
         for name in stored { XCTAssertTrue(StoredMatrices.isMatrix(name, shape: [4, 4]), name) }
         for name in kept { XCTAssertFalse(StoredMatrices.isMatrix(name, shape: [4, 4]), name) }

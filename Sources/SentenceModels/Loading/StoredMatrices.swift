@@ -7,10 +7,11 @@ import TensorCore
 /// share this one rule, by parameter name: the big matrices of the products —
 /// `q_proj k_proj v_proj out_proj fc1 fc2` (OPT layers, the SLLM's `llm_layers`),
 /// `in_proj_weight out_proj linear1 linear2` (SVAE encoder and decoder layers),
-/// `decoder.linear` (the SVAE's vocabulary head), `project_in`/`project_out`, and OPT's
-/// `embed_tokens` (the tied embedding and LM head). LayerNorms, biases, positions, the SVAE's
-/// token tables and the small heads (`fc`, `la`) stay fp32. A matrix whose rows are not whole
-/// blocks of 32 stays fp32 under q8.
+/// `decoder.linear` (the SVAE's vocabulary head), `project_in`/`project_out`, OPT's
+/// `embed_tokens` (the tied embedding and LM head) and the SVAE's token tables `embed_token`
+/// (lookups widen one row per token; in fp32 the two tables of a 125m-wide SVAE hold 310 MB).
+/// LayerNorms, biases, positions and the small heads (`fc`, `la`) stay fp32. A matrix whose rows
+/// are not whole blocks of 32 stays fp32 under q8.
 ///
 /// A converted safetensors file stores matrix NAME as
 /// - bf16: `NAME` dtype BF16, shape [out, in];
@@ -24,7 +25,7 @@ public enum StoredMatrices {
     public static let metadataKey = "sentencevae.weights"
 
     private static let linearNames: Set<Substring> = [
-        "q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2", "linear1", "linear2", "project_in", "project_out", "embed_tokens",
+        "q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2", "linear1", "linear2", "project_in", "project_out", "embed_tokens", "embed_token",
     ]
 
     /// Whether parameter `name` of shape `shape` is one of the matrices kept compact.
