@@ -33,8 +33,10 @@ let package = Package(
         ),
         // BLAS: OpenBLAS through CBLAS on Linux; Apple's Accelerate on macOS (its natural BLAS, far
         // faster on Apple silicon than Homebrew's OpenBLAS; same cblas_* calls, see BLAS.swift).
+        // x86 AVX2+FMA kernels in C (intrinsics, enabled per function; chosen at run time).
+        .target(name: "CPUKernels"),
         .target(name: "TensorCore",
-                dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CPUKernels"],
                 linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
         .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore", "ModelIO"]),

@@ -59,9 +59,13 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks.
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
+        defer { WeightKernels.nativeQ8 = WeightKernels.nativeQ8Supported }
         for threads in [1, 2, 3] {
             Threads.count = threads
-            for format in [WeightFormat.bf16, .q8, .f32] {
+            // q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones.
+            let cases: [(WeightFormat, Bool)] = [(.bf16, false), (.q8, false), (.f32, false)] + (WeightKernels.nativeQ8Supported ? [(.q8, true)] : [])
+            for (format, native) in cases {
+                WeightKernels.nativeQ8 = native
                 for (rows, columns) in shapes {
                     for n in rows * columns > 50_000 ? [1, 5] : [1, 2, 7, 33] {
                         seed += 2

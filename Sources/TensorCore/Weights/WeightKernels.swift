@@ -1,3 +1,6 @@
+import CPUKernels
+import Foundation
+
 /// The per-row kernels of compact weights: dot products against an fp32 vector (decoding, one
 /// token), widening tiles of rows to fp32 (a multi-row product), and widening one row (an
 /// embedding lookup).
@@ -12,8 +15,18 @@
 ///   `(2^23 + q + 128) − (2^23 + 128)`, exactly.
 /// So the input vector is permuted once per product into that order (`permute`), and tiles are
 /// widened in it too; a product does not depend on the order its terms are listed in.
+///
+/// On x86 CPUs with AVX2+FMA, q8 runs the C kernels of `CPUKernels` instead (sign-extending loads
+/// and one convert per 8 codes, four rows at a time: 1.5–2× the Swift kernel's rows/s), which
+/// keep the natural column order.
 enum WeightKernels {
     static let group = 32
+
+    /// Whether this CPU runs the AVX2+FMA q8 kernels of `CPUKernels`.
+    static let nativeQ8Supported = cpu_kernels_q8_available() != 0
+    /// Whether q8 products use them. `SENTENCEVAE_PORTABLE_KERNELS=1` keeps the Swift kernels (to
+    /// compare the two in `bench`); the tests switch it to check both.
+    nonisolated(unsafe) static var nativeQ8 = nativeQ8Supported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
 
     // MARK: Lane order
 
@@ -32,6 +45,9 @@ enum WeightKernels {
                     out[g + 16 + j] = x[g + 2 * j + 1]
                 }
             }
+        case .q8 where nativeQ8:
+            out.update(from: x, count: n)
+            return
         case .q8:
             for g in stride(from: 0, to: whole, by: group) {
                 for k in 0..<4 { for j in 0..<8 { out[g + 8 * k + j] = x[g + 4 * j + k] } }
@@ -124,6 +140,8 @@ enum WeightKernels {
             for r in range { y[r] = (bias?[r] ?? 0) + Kernels.dot(w + r * n, xp, count: n) }
         case let .bf16(w):
             for r in range { y[r] = (bias?[r] ?? 0) + dotBF16(w + 2 * r * n, xp, count: n) }
+        case let .q8(values, scales) where nativeQ8:
+            cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, xp, y, bias)
         case let .q8(values, scales):
             let blocks = n / group
             for r in range { y[r] = (bias?[r] ?? 0) + dotQ8(values + r * n, scales + 4 * r * blocks, xp, count: n) }
@@ -148,6 +166,8 @@ enum WeightKernels {
                 }
                 for c in whole..<n { o[c] = WeightEncoding.float(bf16: row.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)) }
             }
+        case let .q8(values, scales) where nativeQ8:
+            cpu_kernels_q8_widen_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, out)
         case let .q8(values, scales):
             // Rows are whole blocks, so a run of rows is a run of blocks.
             let first = range.lowerBound * n / group

@@ -1,0 +1,24 @@
+#ifndef CPU_KERNELS_H
+#define CPU_KERNELS_H
+
+#include <stdint.h>
+
+/// Kernels written with x86 intrinsics, compiled for AVX2+FMA by function attributes (no global
+/// -march flag) and used only when the CPU has those features (`cpu_kernels_q8_available`). The
+/// Swift kernels in TensorCore/Weights remain the path everywhere else (Apple silicon, older x86).
+///
+/// q8 layout (WeightFormat.q8): `values` holds int8 codes row by row, `scales` one fp32 per block
+/// of 32 consecutive codes of a row (possibly unaligned: read with memcpy); `columns` is a
+/// multiple of 32. Compute is fp32: codes are widened to float and multiplied by their scale.
+
+/// 1 when this CPU runs the AVX2+FMA kernels below.
+int cpu_kernels_q8_available(void);
+
+/// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end); x in natural order.
+void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
+                              const float *x, float *y, const float *bias);
+
+/// Rows [start, end) widened to fp32 in natural order, one after another in `out`.
+void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out);
+
+#endif
