@@ -214,11 +214,13 @@ struct BenchGenerateCommand: ParsableCommand {
             // the position table, of which it reads one row.
             weightBytes = loaded.weights.bytes(of: loaded.model) - loaded.model.embedPositions.weight.count * 4
         }
-        return ["model": model.rawValue, "size": size.rawValue, "weights": format.rawValue,
+        var result: [String: Any] = ["model": model.rawValue, "size": size.rawValue, "weights": format.rawValue,
                 "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
                 "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
                 "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                "engine": "swift-sentencevae"].merging(weightBytes.map { ["weight_bytes_per_token": Double($0)] } ?? [:]) { a, _ in a }
+                "engine": "swift-sentencevae"]
+        if let weightBytes { result["weight_bytes_per_token"] = Double(weightBytes) }
+        return result
     }
 
     /// This process's peak resident memory. On Linux that is `VmHWM` of /proc/self/status, not
