@@ -1,3 +1,4 @@
+import CPUKernels
 import Foundation
 import Synchronization
 
@@ -35,6 +36,7 @@ public final class ThreadPool: @unchecked Sendable {
     private let published = Atomic<UInt64>(0)    // generation of the newest job (workers spin on it)
     private let busy = Atomic<Bool>(false)       // a job is in flight (nested calls run inline)
     private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Int>(0)         // workers inside `workerLoop`
     private let condition = NSCondition()
     private var current = Job()                  // guarded by `condition`
     private var generation: UInt64 = 0
@@ -47,11 +49,25 @@ public final class ThreadPool: @unchecked Sendable {
         BLAS.useSingleThreadedOpenBLAS()
         for index in 1..<self.threadCount {
             // Workers hold the pool strongly; it goes away once they exit after `shutdown()`.
-            let thread = Thread { self.workerLoop() }
-            thread.name = "sentencevae-worker-\(index)"
+            // Named for top -H, perf and the tests' allocation counter; Foundation on Linux does not
+            // pass Thread.name on to the system thread, so the worker names itself.
+            let name = "sentencevae-wk\(index)"
+            let thread = Thread {
+                cpu_kernels_name_thread(name)
+                self.workerLoop()
+            }
+            thread.name = name
             thread.stackSize = 1 << 20
             thread.start()
         }
+        // A starting thread allocates (its name, Foundation's bookkeeping). Waiting here keeps that
+        // out of whatever the caller does next, so decoding right after a pool is made (or resized)
+        // stays allocation-free, and the pool is at full strength from its first job.
+        waitForWorkers(count: self.threadCount - 1)
+    }
+
+    private func waitForWorkers(count: Int) {
+        while running.load(ordering: .acquiring) != count { sched_yield() }
     }
 
     /// Runs `task(context, i)` for every `i` in `0..<count` across the pool and returns when all are
@@ -109,6 +125,8 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop() {
+        running.add(1, ordering: .releasing)
+        defer { running.subtract(1, ordering: .releasing) }
         var seen: UInt64 = 0
         while !stopping.load(ordering: .relaxed) {
             var spins = 0
@@ -130,6 +148,7 @@ public final class ThreadPool: @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         condition.broadcast()
         condition.unlock()
+        waitForWorkers(count: 0)
     }
 }
 

@@ -6,7 +6,10 @@
 
 #if defined(__linux__) && defined(__GLIBC__)
 #include <execinfo.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 // glibc's allocator under its internal names; the definitions below interpose the public ones
@@ -19,6 +22,26 @@ extern void __libc_free(void *pointer);
 
 static atomic_int enabled;
 static atomic_long counted;
+// Which threads count: the one that called `allocation_counter_start` and the kernels' pool
+// workers (the pool names its threads "sentencevae-wkN"). Threads the runtime starts
+// on its own (libdispatch's, XCTest's, a child-process monitor) come and go at random moments and
+// are not part of the code under test. Each thread decides once per `start` (the epoch).
+static pthread_t owner;
+static atomic_long epoch;
+static _Thread_local long seen_epoch;
+static _Thread_local int tracked;
+static const char worker_prefix[] = "sentencevae-wk";
+
+static int thread_tracked(void) {
+    long current = atomic_load_explicit(&epoch, memory_order_acquire);
+    if (seen_epoch != current) {
+        char name[16] = {0};
+        prctl(PR_GET_NAME, name);   // a system call: allocates nothing
+        tracked = pthread_equal(pthread_self(), owner) || strncmp(name, worker_prefix, sizeof worker_prefix - 1) == 0;
+        seen_epoch = current;
+    }
+    return tracked;
+}
 // ALLOCATION_COUNTER_TRACE=N prints the stacks of the first N counted allocations to stderr
 // (symbolize with `swift demangle`): how to find what a failing test counted.
 static long trace_limit;
@@ -36,7 +59,7 @@ static void trace(long index) {
 }
 
 static inline void count_one(void) {
-    if (atomic_load_explicit(&enabled, memory_order_relaxed)) trace(atomic_fetch_add_explicit(&counted, 1, memory_order_relaxed));
+    if (atomic_load_explicit(&enabled, memory_order_relaxed) && thread_tracked()) trace(atomic_fetch_add_explicit(&counted, 1, memory_order_relaxed));
 }
 
 void *malloc(size_t size) { count_one(); return __libc_malloc(size); }
@@ -65,6 +88,8 @@ void allocation_counter_start(void) {
     const char *limit = getenv("ALLOCATION_COUNTER_TRACE");
     trace_limit = limit ? atol(limit) : 0;
     atomic_store(&counted, 0);
+    owner = pthread_self();
+    atomic_fetch_add(&epoch, 1);
     atomic_store(&enabled, 1);
 }
 

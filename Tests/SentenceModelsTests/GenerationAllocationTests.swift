@@ -2,11 +2,12 @@ import AllocationCounter
 import NeuralNet
 import SentenceModels
 import TensorCore
+import Synchronization
 import XCTest
 
-/// The decoding loops allocate nothing once warmed up: every heap allocation of the process
-/// (malloc and friends, counted by the `AllocationCounter` shim linked into the tests) is counted
-/// over whole sentences and tokens. Skipped where the shim cannot count (non-glibc platforms).
+/// The decoding loops allocate nothing once warmed up: every heap allocation of the decoding
+/// thread and the kernels' pool workers (malloc and friends, counted by the `AllocationCounter`
+/// shim linked into the tests) is counted over whole sentences and tokens. Skipped where the shim cannot count (non-glibc platforms).
 final class GenerationAllocationTests: XCTestCase {
     override func setUpWithError() throws {
         try XCTSkipUnless(allocation_counter_available() == 1, "allocations are counted only with glibc")
@@ -35,6 +36,45 @@ final class GenerationAllocationTests: XCTestCase {
         let n = allocations { kept = Array(repeating: 7, count: 100 + kept.count) }
         XCTAssertGreaterThanOrEqual(n, 1)
         XCTAssertEqual(kept.count, 100)
+    }
+
+    /// The pool's workers count too: every task allocates one array, whichever thread runs it.
+    func testCounterCountsThePoolWorkers() throws {
+        let pool = Threads.shared
+        try XCTSkipIf(pool.threadCount < 2, "one thread: no workers to count")
+        let tasks = 64
+        let onWorkers = Atomic<Int>(0)
+        let caller = pthread_self()
+        let boxes = UnsafeMutablePointer<[Int]>.allocate(capacity: tasks)
+        boxes.initialize(repeating: [], count: tasks)
+        defer { boxes.deinitialize(count: tasks); boxes.deallocate() }
+        let n = allocations {
+            pool.run(tasks) { i in
+                let start = DispatchTime.now().uptimeNanoseconds
+                while DispatchTime.now().uptimeNanoseconds - start < 200_000 {}   // long enough for workers to join
+                boxes[i] = Array(repeating: i, count: 32)
+                if pthread_equal(pthread_self(), caller) == 0 { onWorkers.add(1, ordering: .relaxed) }
+            }
+        }
+        XCTAssertGreaterThan(onWorkers.load(ordering: .relaxed), 0, "no task ran on a worker")
+        XCTAssertGreaterThanOrEqual(n, tasks)
+    }
+
+    /// Threads outside the code under test (here a plain Foundation thread making 1,000 arrays) are
+    /// not counted; the caller's own cost of starting a thread is.
+    func testCounterLeavesOtherThreadsOut() {
+        let done = DispatchSemaphore(value: 0)
+        let made = Atomic<Int>(0)
+        let n = allocations {
+            let thread = Thread {
+                for i in 0..<1000 { made.add(Array(repeating: i, count: 8 + i % 3).count > 0 ? 1 : 0, ordering: .relaxed) }
+                done.signal()
+            }
+            thread.start()
+            done.wait()
+        }
+        XCTAssertEqual(made.load(ordering: .relaxed), 1000)
+        XCTAssertLessThan(n, 100)
     }
 
     func testSentenceLoopAllocatesNothingAfterWarmUp() throws {

@@ -21,4 +21,8 @@ void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long col
 /// Rows [start, end) widened to fp32 in natural order, one after another in `out`.
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out);
 
+/// Names the calling thread (as `top -H`, perf and gdb show it); at most 15 bytes on Linux.
+/// Here because Swift's Glibc module leaves out `pthread_setname_np`.
+void cpu_kernels_name_thread(const char *name);
+
 #endif
