@@ -7,7 +7,7 @@
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
-int cpu_kernels_q8_available(void) {
+int cpu_kernels_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
@@ -79,13 +79,46 @@ void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long col
     gemv_rows_avx2(values, scales, columns, start, end, x, y, bias);
 }
 
+/// bf16 rows in the pair lane order: 64 bytes hold columns (2j, 2j+1) for j < 16; shifting each
+/// 32-bit lane left by 16 gives the even columns as fp32, masking the low half gives the odd ones.
+/// Four accumulators, so four FMA chains are in flight per row.
+AVX2 static void bf16_gemv_rows_avx2(const uint16_t *w, long n, long start, long end, const float *xp, float *y, const float *bias) {
+    const long whole = n / 32 * 32;
+    const __m256i high = _mm256_set1_epi32((int)0xFFFF0000);
+    for (long r = start; r < end; r++) {
+        const uint16_t *row = w + r * n;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (long g = 0; g < whole; g += 32) {
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)(row + g));
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(row + g + 16));
+            a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v0, 16)), _mm256_loadu_ps(xp + g), a0);
+            a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v1, 16)), _mm256_loadu_ps(xp + g + 8), a1);
+            a2 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v0, high)), _mm256_loadu_ps(xp + g + 16), a2);
+            a3 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v1, high)), _mm256_loadu_ps(xp + g + 24), a3);
+        }
+        float total = sum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        for (long c = whole; c < n; c++) {
+            uint32_t bits = (uint32_t)row[c] << 16;
+            float f;
+            memcpy(&f, &bits, 4);
+            total += f * xp[c];
+        }
+        y[r] = (bias ? bias[r] : 0) + total;
+    }
+}
+
+void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
+                                const float *x, float *y, const float *bias) {
+    bf16_gemv_rows_avx2(weights, columns, start, end, x, y, bias);
+}
+
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out) {
     widen_rows_avx2(values, scales, columns, start, end, out);
 }
 
 #else
 
-int cpu_kernels_q8_available(void) { return 0; }
+int cpu_kernels_available(void) { return 0; }
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +137,12 @@ void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long col
 
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out) {
     (void)values; (void)scales; (void)columns; (void)start; (void)end; (void)out;
+    unavailable();
+}
+
+void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
+                                const float *x, float *y, const float *bias) {
+    (void)weights; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias;
     unavailable();
 }
 

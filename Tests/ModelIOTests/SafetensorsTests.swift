@@ -24,6 +24,21 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertTrue(a.isContiguous)
     }
 
+    /// A large file is mapped whole and byte-exact (on Linux at a 2 MB boundary, for huge pages),
+    /// including its last bytes past the final 2 MB boundary.
+    func testLargeFileMapsWholeAndAligned() throws {
+        let size = (5 << 20) + 12_345
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        let path = temporaryDirectory() + "/large.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let storage = try ByteStorage(mapping: path)
+        XCTAssertEqual(storage.count, size)
+        XCTAssertTrue(storage.buffer.elementsEqual(bytes))
+        #if os(Linux)
+        XCTAssertEqual(Int(bitPattern: storage.base) % (2 << 20), 0)
+        #endif
+    }
+
     /// What we write, we (and the format) read back identically, including f16/bf16/ints.
     func testWriteReadRoundTrip() throws {
         let src = try SafetensorsFile(path: Fixtures.path("tensors.safetensors"))

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 /// Kernels written with x86 intrinsics, compiled for AVX2+FMA by function attributes (no global
-/// -march flag) and used only when the CPU has those features (`cpu_kernels_q8_available`). The
+/// -march flag) and used only when the CPU has those features (`cpu_kernels_available`). The
 /// Swift kernels in TensorCore/Weights remain the path everywhere else (Apple silicon, older x86).
 ///
 /// q8 layout (WeightFormat.q8): `values` holds int8 codes row by row, `scales` one fp32 per block
@@ -12,7 +12,7 @@
 /// multiple of 32. Compute is fp32: codes are widened to float and multiplied by their scale.
 
 /// 1 when this CPU runs the AVX2+FMA kernels below.
-int cpu_kernels_q8_available(void);
+int cpu_kernels_available(void);
 
 /// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end); x in natural order.
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
@@ -20,6 +20,11 @@ void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long col
 
 /// Rows [start, end) widened to fp32 in natural order, one after another in `out`.
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out);
+
+/// y[r] = bias[r] (or 0) + Σ_c w[r][c]·xp[c] for r in [start, end); bf16 rows, `xp` in the pair lane
+/// order of WeightKernels (per 32 columns: the 16 even columns, then the 16 odd ones).
+void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
+                                const float *x, float *y, const float *bias);
 
 /// Names the calling thread (as `top -H`, perf and gdb show it); at most 15 bytes on Linux.
 /// Here because Swift's Glibc module leaves out `pthread_setname_np`.

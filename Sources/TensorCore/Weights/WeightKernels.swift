@@ -16,17 +16,19 @@ import Foundation
 /// So the input vector is permuted once per product into that order (`permute`), and tiles are
 /// widened in it too; a product does not depend on the order its terms are listed in.
 ///
-/// On x86 CPUs with AVX2+FMA, q8 runs the C kernels of `CPUKernels` instead (sign-extending loads
-/// and one convert per 8 codes, one row at a time), which keep the natural column order: about
-/// 1.3× the Swift kernel's rows/s on matrices in cache and 1.1–1.25× OPT-125m q8 decode (AMD EPYC).
+/// On x86 CPUs with AVX2+FMA, the dot products run the C kernels of `CPUKernels` instead, with fused
+/// multiply-adds (Swift cannot fuse them without a global -target-cpu): q8 with sign-extending loads
+/// and one convert per 8 codes, one row at a time, in natural column order (about 1.3× the Swift
+/// kernel's rows/s on matrices in cache and 1.1–1.25× OPT-125m q8 decode, AMD EPYC); bf16 in the
+/// same pair lane order as the Swift kernel.
 enum WeightKernels {
     static let group = 32
 
-    /// Whether this CPU runs the AVX2+FMA q8 kernels of `CPUKernels`.
-    static let nativeQ8Supported = cpu_kernels_q8_available() != 0
-    /// Whether q8 products use them. `SENTENCEVAE_PORTABLE_KERNELS=1` keeps the Swift kernels (to
-    /// compare the two in `bench`); the tests switch it to check both.
-    nonisolated(unsafe) static var nativeQ8 = nativeQ8Supported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
+    /// Whether this CPU runs the AVX2+FMA kernels of `CPUKernels`.
+    static let nativeSupported = cpu_kernels_available() != 0
+    /// Whether bf16 and q8 products use them. `SENTENCEVAE_PORTABLE_KERNELS=1` keeps the Swift
+    /// kernels (to compare the two in `bench`); the tests switch it to check both.
+    nonisolated(unsafe) static var native = nativeSupported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
 
     // MARK: Lane order
 
@@ -45,7 +47,7 @@ enum WeightKernels {
                     out[g + 16 + j] = x[g + 2 * j + 1]
                 }
             }
-        case .q8 where nativeQ8:
+        case .q8 where native:
             out.update(from: x, count: n)
             return
         case .q8:
@@ -138,9 +140,11 @@ enum WeightKernels {
         switch storage {
         case let .f32(w):
             for r in range { y[r] = (bias?[r] ?? 0) + Kernels.dot(w + r * n, xp, count: n) }
+        case let .bf16(w) where native:
+            cpu_kernels_bf16_gemv_rows(w.assumingMemoryBound(to: UInt16.self), n, range.lowerBound, range.upperBound, xp, y, bias)
         case let .bf16(w):
             for r in range { y[r] = (bias?[r] ?? 0) + dotBF16(w + 2 * r * n, xp, count: n) }
-        case let .q8(values, scales) where nativeQ8:
+        case let .q8(values, scales) where native:
             cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, xp, y, bias)
         case let .q8(values, scales):
             let blocks = n / group
@@ -166,7 +170,7 @@ enum WeightKernels {
                 }
                 for c in whole..<n { o[c] = WeightEncoding.float(bf16: row.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)) }
             }
-        case let .q8(values, scales) where nativeQ8:
+        case let .q8(values, scales) where native:
             cpu_kernels_q8_widen_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, out)
         case let .q8(values, scales):
             // Rows are whole blocks, so a run of rows is a run of blocks.
