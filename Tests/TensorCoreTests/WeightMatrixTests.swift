@@ -59,13 +59,13 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks.
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
-        defer { WeightKernels.native = WeightKernels.nativeSupported }
+        defer { NativeKernels.enabled = NativeKernels.supported }
         for threads in [1, 2, 3] {
             Threads.count = threads
             // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones.
-            let cases: [(WeightFormat, Bool)] = [(.bf16, false), (.q8, false), (.f32, false)] + (WeightKernels.nativeSupported ? [(.bf16, true), (.q8, true)] : [])
+            let cases: [(WeightFormat, Bool)] = [(.bf16, false), (.q8, false), (.f32, false)] + (NativeKernels.supported ? [(.bf16, true), (.q8, true)] : [])
             for (format, native) in cases {
-                WeightKernels.native = native
+                NativeKernels.enabled = native
                 for (rows, columns) in shapes {
                     for n in rows * columns > 50_000 ? [1, 5] : [1, 2, 7, 33] {
                         seed += 2
@@ -75,8 +75,8 @@ final class WeightMatrixTests: XCTestCase {
             }
         }
         // bf16 rows that are not a multiple of 16 or 32 (scalar tails), in both kernels.
-        for native in WeightKernels.nativeSupported ? [false, true] : [false] {
-            WeightKernels.native = native
+        for native in NativeKernels.supported ? [false, true] : [false] {
+            NativeKernels.enabled = native
             for columns in [1, 15, 50, 70] { try check(.bf16, rows: 9, columns: columns, n: 1, bias: true, threads: Threads.count, seed: 99) }
         }
     }

@@ -24,11 +24,8 @@ import Foundation
 enum WeightKernels {
     static let group = 32
 
-    /// Whether this CPU runs the AVX2+FMA kernels of `CPUKernels`.
-    static let nativeSupported = cpu_kernels_available() != 0
-    /// Whether bf16 and q8 products use them. `SENTENCEVAE_PORTABLE_KERNELS=1` keeps the Swift
-    /// kernels (to compare the two in `bench`); the tests switch it to check both.
-    nonisolated(unsafe) static var native = nativeSupported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
+    /// Whether bf16 and q8 products run the C kernels (see `NativeKernels`).
+    static var native: Bool { NativeKernels.enabled }
 
     // MARK: Lane order
 
