@@ -4,6 +4,7 @@ import ModelIO
 import NeuralNet
 import SentenceModels
 import TensorCore
+import Tokenization
 
 /// `sentencevae bench generate`: the paper's speed/memory table (the original's
 /// `tools/benchmark/benchmark_{llm,sllm}.py`) for OPT against SLLM-H1/H2/H4 on this machine.
@@ -29,6 +30,11 @@ struct BenchGenerateCommand: ParsableCommand {
             (% of BW: output tokens/s × weight bytes read per token ÷ bandwidth). \
             --torch 'PYTHON Tools/reference/bench_torch_generate.py' runs the PyTorch side after each of \
             our fp32 runs, so the ratios come from interleaved runs.
+
+            --family DIR measures a trained family instead (the layout of Models/, e.g. the shipped \
+            default models): its OPT and its SLLM, each sentence of the passages' text tokenized with \
+            its tokenizer (cut to the SVAE's 32 positions), in the files' own weight format unless \
+            --weights is given. Sentences are still forced to --sentence-tokens tokens.
             """
     )
 
@@ -40,11 +46,14 @@ struct BenchGenerateCommand: ParsableCommand {
     @Option(help: "Model shape: 125m, 350m or 1.3b.")
     var size: BenchOPTCommand.Size = .opt125m
 
-    @Option(help: "Models, comma-separated: \(Model.allCases.map(\.rawValue).joined(separator: ",")).")
-    var models: String = Model.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Models, comma-separated: \(Model.allCases.map(\.rawValue).joined(separator: ",")) (default: all); with --family: opt,sllm (default: both).")
+    var models: String?
 
-    @Option(help: "Weight storage, comma-separated: f32, bf16, q8.")
-    var weights: String = "f32"
+    @Option(help: "Weight storage, comma-separated: f32, bf16, q8 (default: f32; with --family: as the files are stored).")
+    var weights: String?
+
+    @Option(help: "A trained model family to measure instead of random weights (the layout of Models/: opt/, svae.yaml, sllm.yaml, …).")
+    var family: String?
 
     @Option(help: "Tokens in every generated sentence.")
     var sentenceTokens: Int = 12
@@ -68,6 +77,7 @@ struct BenchGenerateCommand: ParsableCommand {
     var markdown = false
 
     @Option(help: .hidden) var childCheckpoint: String?
+    @Flag(help: .hidden) var childFamily = false
 
     func validate() throws {
         guard sentenceTokens >= 1, sentenceTokens <= 31 else { throw ValidationError("--sentence-tokens must be between 1 and 31 (the SVAE's 32 positions hold BOS and the sentence)") }
@@ -75,10 +85,15 @@ struct BenchGenerateCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         _ = try selectedModels()
         _ = try selectedFormats()
+        if family != nil {
+            _ = try selectedFamilyModels()
+            if torch != nil { throw ValidationError("--torch measures random weights at the paper's shapes; it does not take --family") }
+        }
     }
 
     func selectedModels() throws -> [Model] {
-        try models.split(separator: ",").map { name in
+        guard family == nil else { return [] }
+        return try (models ?? Model.allCases.map(\.rawValue).joined(separator: ",")).split(separator: ",").map { name in
             guard let m = Model(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("unknown model '\(name)' in --models; choose from \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -86,8 +101,19 @@ struct BenchGenerateCommand: ParsableCommand {
         }
     }
 
+    /// The family's models to run: "opt" and/or "sllm".
+    func selectedFamilyModels() throws -> [String] {
+        let names = (models ?? "opt,sllm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where name != "opt" && name != "sllm" {
+            throw ValidationError("unknown model '\(name)' in --models; with --family choose from opt, sllm")
+        }
+        return names
+    }
+
+    /// The formats asked for; empty with --family and no --weights (each file's own format).
     func selectedFormats() throws -> [WeightFormat] {
-        try weights.split(separator: ",").map { name in
+        guard let weights else { return family == nil ? [.f32] : [] }
+        return try weights.split(separator: ",").map { name in
             guard let f = WeightFormat(rawValue: String(name)) else { throw ValidationError("unknown weight format '\(name)'; choose f32, bf16 or q8") }
             return f
         }
@@ -95,6 +121,7 @@ struct BenchGenerateCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.count = threads }
+        if let family { return try runFamily(family) }
         let workload = try loadWorkload()
         let models = try selectedModels(), formats = try selectedFormats()
         if let childCheckpoint {
@@ -139,7 +166,9 @@ struct BenchGenerateCommand: ParsableCommand {
 
     // MARK: the workload
 
-    func loadWorkload() throws -> GenerationWorkload {
+    /// The passages: their token ids as stored, or with `tokenizer` their text re-tokenized (a
+    /// trained family has its own vocabulary): BOS + each sentence's ids, cut to 32 tokens.
+    func loadWorkload(tokenizer: Tokenizer? = nil) throws -> GenerationWorkload {
         let path: String
         if let passages { path = passages } else {
             guard let url = Bundle.module.url(forResource: "bench-passages", withExtension: "json") else {
@@ -155,6 +184,13 @@ struct BenchGenerateCommand: ParsableCommand {
             throw CLIError("\(path): expected {\"passages\": [{\"sentences\": [[ids…], …]}, …]}")
         }
         var passages = try list.enumerated().map { i, p -> [[Int]] in
+            if let tokenizer {
+                guard let texts = p["text"] as? [String], !texts.isEmpty else {
+                    throw CLIError("\(path): passage \(i + 1): --family needs each sentence's \"text\"")
+                }
+                guard let bos = tokenizer.bosId else { throw CLIError("the family's tokenizer has no BOS token") }
+                return texts.map { [bos] + tokenizer.encode($0, addSpecialTokens: false).prefix(31) }
+            }
             guard let sentences = p["sentences"] as? [[Int]], sentences.allSatisfy({ !$0.isEmpty && $0.count <= 32 }) else {
                 throw CLIError("\(path): passage \(i + 1): \"sentences\" must be lists of 1–32 token ids")
             }
@@ -164,6 +200,72 @@ struct BenchGenerateCommand: ParsableCommand {
         let workload = GenerationWorkload(passages: passages, sentenceTokens: sentenceTokens)
         guard !workload.passages.isEmpty else { throw CLIError("\(path): no passage has 2 or more sentences") }
         return workload
+    }
+
+    // MARK: a trained family
+
+    func runFamily(_ directory: String) throws {
+        let family = try ModelChoice.defaultFamily(explicit: directory)
+        let tokenizer = try ModelAssets.tokenizer(family.optDirectory)
+        let workload = try loadWorkload(tokenizer: tokenizer)
+        let names = try selectedFamilyModels()
+        let formats: [WeightFormat?] = try selectedFormats().isEmpty ? [nil] : selectedFormats().map { $0 }
+        if childFamily {
+            guard names.count == 1, formats.count == 1 else { throw CLIError("a child run measures one model in one format") }
+            print(try jsonLine(try measureFamily(family, names[0], formats[0], workload)))
+            return
+        }
+        var results: [[String: Any]] = []
+        for name in names {
+            for format in formats {
+                let label = "\(name) \(format?.rawValue ?? "as stored")"
+                let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
+                warn("\(label): generating…")
+                var arguments = ["bench", "generate", "--family", family.directory, "--child-family", "--models", name,
+                                 "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
+                if let format { arguments += ["--weights", format.rawValue] }
+                if let passages { arguments += ["--passages", passages] }
+                if let limit { arguments += ["--limit", String(limit)] }
+                var result = try runJSON(executable: BLASStartup.executablePath, arguments, what: label)
+                result["read_bandwidth_gbs"] = bandwidth
+                if let bytes = result["weight_bytes_per_token"] as? Double, let speed = result["output_tokens_per_s"] as? Double {
+                    result["decode_bandwidth_share"] = speed * bytes / (bandwidth * 1e9)
+                }
+                results.append(result)
+            }
+        }
+        if json { print(try jsonLine(["results": results, "family": family.directory])) } else { printTable(results, []) }
+    }
+
+    /// Loads one of the family's models and runs the workload (in the child process).
+    func measureFamily(_ family: DefaultModels, _ name: String, _ format: WeightFormat?, _ workload: GenerationWorkload) throws -> [String: Any] {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9 }
+        let m: GenerationMeasurement, label: String, stored: WeightFormat, loadSeconds: Double
+        var weightBytes: Int?
+        do {
+            if name == "sllm" {
+                let (loaded, config) = try family.sllm(storage: format)
+                loadSeconds = seconds()
+                label = "sllm-h\(config.svae.numHiddenLayers)"
+                stored = format ?? DefaultModels.storedFormat(family.sllmCheckpoint)
+                m = try GenerationBenchmark.run(SentenceLLMGenerator(sllm: loaded.model, capacity: 64, weights: loaded.weights), workload)
+            } else {
+                let loaded = try family.opt(storage: format)
+                loadSeconds = seconds()
+                label = "opt"
+                stored = format ?? DefaultModels.storedFormat(family.optDirectory + "/model.safetensors")
+                m = try GenerationBenchmark.run(OPTGenerator(model: loaded.model, capacity: 2048, weights: loaded.weights), workload)
+                weightBytes = loaded.weights.bytes(of: loaded.model) - loaded.model.embedPositions.weight.count * 4
+            }
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        var result: [String: Any] = ["model": label, "size": "family", "weights": stored.rawValue,
+                "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
+                "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
+                "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
+                "engine": "swift-sentencevae"]
+        if let weightBytes { result["weight_bytes_per_token"] = Double(weightBytes) }
+        return result
     }
 
     // MARK: models

@@ -23,6 +23,31 @@ final class BenchGenerateCommandTests: XCTestCase {
         XCTAssertEqual(results[1]["kb_per_token"] as! Double, 72.0 / 2, accuracy: 1e-9)
     }
 
+    /// --family: the trained family's OPT and SLLM on the passages' text in its own vocabulary,
+    /// loaded in the files' format (the fixture is q8), both generating the same token count.
+    func testTrainedFamily() throws {
+        let family = CommandRunner.fixture("tiny-family")
+        let r = try CommandRunner.run(["bench", "generate", "--family", family, "--limit", "2", "--sentence-tokens", "3", "--threads", "2", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let results = try XCTUnwrap(try CommandRunner.json(r.out)["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { "\($0["model"]!) \($0["size"]!) \($0["weights"]!)" }, ["opt family q8", "sllm-h2 family q8"])
+        XCTAssertEqual(results[0]["output_tokens"] as? Int, results[1]["output_tokens"] as? Int)
+        XCTAssertGreaterThan(results[0]["output_tokens"] as? Int ?? 0, 0)
+        // The SLLM's layers are the OPT's: one cache entry per sentence (3 tokens or, in the prompt,
+        // more) against one per token.
+        let opt = results[0]["kb_per_token"] as! Double, sllm = results[1]["kb_per_token"] as! Double
+        XCTAssertGreaterThan(sllm, 0)
+        XCTAssertLessThanOrEqual(sllm, opt / 3 + 1e-9)
+        let f32 = try CommandRunner.run(["bench", "generate", "--family", family, "--models", "sllm", "--weights", "f32", "--limit", "1", "--json"])
+        XCTAssertEqual(f32.status, 0, f32.err)
+        XCTAssertEqual((try CommandRunner.json(f32.out)["results"] as? [[String: Any]])?.first?["weights"] as? String, "f32")
+        let wrong = try CommandRunner.run(["bench", "generate", "--family", family, "--models", "sllm-h1"])
+        XCTAssertTrue(wrong.err.contains("with --family choose from opt, sllm"), wrong.err)
+        let missing = try CommandRunner.run(["bench", "generate", "--family", "/nonexistent-family"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("is not a complete default model family"), missing.err)
+    }
+
     func testBadOptionsAreRefused() throws {
         let models = try CommandRunner.run(["bench", "generate", "--models", "opt,gpt2"])
         XCTAssertNotEqual(models.status, 0)
