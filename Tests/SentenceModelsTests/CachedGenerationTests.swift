@@ -106,6 +106,40 @@ final class CachedGenerationTests: XCTestCase {
         XCTAssertThrowsError(try Sampler(options: SamplingOptions(temperature: -1), vocabulary: 10))
         XCTAssertThrowsError(try Sampler(options: SamplingOptions(topP: 0), vocabulary: 10))
     }
+
+    /// The sampler ranks only its top k (a heap): the same draws as ranking the whole vocabulary
+    /// with a sort (best first, ties by lower id) and applying the same cut, softmax and draw.
+    func testTopKRankingMatchesAFullSort() throws {
+        var g = RandomGenerator(seed: 9)
+        let vocabulary = 300
+        // Coarse logits, so many tie.
+        let logits = (0..<vocabulary).map { _ in Float(Int(g.nextUniform() * 40)) / 8 }
+        func reference(_ o: SamplingOptions, draws: Int) -> [Int] {
+            var rng = RandomGenerator(seed: o.seed)
+            let scaled = logits.map { $0 / o.temperature }
+            let ranked = (0..<vocabulary).sorted { scaled[$0] > scaled[$1] || (scaled[$0] == scaled[$1] && $0 < $1) }
+            var candidates = o.topK > 0 ? min(o.topK, vocabulary) : vocabulary
+            let top = scaled[ranked[0]]
+            var e = ranked.prefix(candidates).map { Float(exp(Double(scaled[$0] - top))) }
+            var total = e.reduce(0, +)
+            if o.topP < 1 {
+                var mass: Float = 0, kept = 0
+                while kept < candidates && mass < o.topP * total { mass += e[kept]; kept += 1 }
+                candidates = max(kept, 1); total = mass; e = Array(e.prefix(candidates))
+            }
+            return (0..<draws).map { _ in
+                var u = rng.nextUniform() * total
+                for i in 0..<candidates { u -= e[i]; if u < 0 { return ranked[i] } }
+                return ranked[candidates - 1]
+            }
+        }
+        for (k, topP) in [(1, Float(1)), (5, 1), (37, 1), (299, 1), (0, 0.5), (12, 0.7), (0, 0.95)] {
+            let options = SamplingOptions(temperature: 0.8, topK: k, topP: topP, seed: UInt64(k) + 1)
+            let sampler = try Sampler(options: options, vocabulary: vocabulary)
+            let ours = (0..<50).map { _ in sampler.next(logits) }
+            XCTAssertEqual(ours, reference(options, draws: 50), "top-k \(k), top-p \(topP)")
+        }
+    }
 }
 
 /// The SLLM's cached sentence loop against the uncached model run over the whole passage.

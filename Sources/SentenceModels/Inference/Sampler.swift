@@ -63,17 +63,15 @@ public final class Sampler {
         guard options.temperature > 0 else { return Self.argmax(logits, count: vocabulary) }
         Kernels.affine(logits, scale: 1 / options.temperature, shift: 0, probabilities, count: vocabulary)
         var candidates = vocabulary
-        for i in 0..<vocabulary { order[i] = Int32(i) }
-        let p = probabilities
         if options.topK > 0 && options.topK < vocabulary || options.topP < 1 {
-            // Best first; ties by lower id, so the order (and the draw) is deterministic.
-            var ranked = UnsafeMutableBufferPointer(start: order, count: vocabulary)
-            ranked.sort { (a: Int32, b: Int32) -> Bool in
-                let pa: Float = p[Int(a)], pb: Float = p[Int(b)]
-                return pa > pb || (pa == pb && a < b)
-            }
-            if options.topK > 0 { candidates = min(candidates, options.topK) }
+            // Best first; ties by lower id, so the order (and the draw) is deterministic. Only the
+            // top k are ranked (a heap of k over the vocabulary), and in place: no allocation.
+            candidates = options.topK > 0 ? min(options.topK, vocabulary) : vocabulary
+            rankBest(candidates)
+        } else {
+            for i in 0..<vocabulary { order[i] = Int32(i) }
         }
+        let p = probabilities
         // Softmax over the candidates (they are the largest logits when a cut was made).
         var maxLogit = -Float.infinity
         for i in 0..<candidates { maxLogit = max(maxLogit, p[Int(order[i])]) }
@@ -99,5 +97,43 @@ public final class Sampler {
             if u < 0 { return Int(order[i]) }
         }
         return Int(order[candidates - 1])
+    }
+
+    /// `order[0..<k]` = the ids of the k largest `probabilities` (still scaled logits), best first,
+    /// ties by lower id: a min-heap of the best k seen (the worst of them at the root), then
+    /// heapsort of that heap. O(V log k); k = V ranks everything.
+    private func rankBest(_ k: Int) {
+        let p = probabilities, heap = UnsafeMutableBufferPointer(start: order, count: vocabulary)
+        // `a` ranks below `b`.
+        @inline(__always) func worse(_ a: Int32, _ b: Int32) -> Bool {
+            let pa = p[Int(a)], pb = p[Int(b)]
+            return pa < pb || (pa == pb && a > b)
+        }
+        // Restores the heap below `start` within `count` (the root is the worst).
+        @inline(__always) func siftDown(_ start: Int, _ count: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < count && worse(heap[l], heap[m]) { m = l }
+                if r < count && worse(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for i in 0..<k { heap[i] = Int32(i) }
+        for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i, k) }
+        for id in k..<vocabulary where worse(heap[0], Int32(id)) {
+            heap[0] = Int32(id)
+            siftDown(0, k)
+        }
+        // Heapsort: the worst goes to the end each time, so the array ends best first.
+        var count = k
+        while count > 1 {
+            count -= 1
+            heap.swapAt(0, count)
+            siftDown(0, count)
+        }
     }
 }
