@@ -31,13 +31,16 @@ final class ShippedModelsTests: XCTestCase {
         XCTAssertLessThanOrEqual(bytes, 40_000_000, "everything shipped")
     }
 
+    /// A clause the shipped SVAE reconstructs (it gets about half of held-out clauses exactly, see
+    /// Models/README.md; "It is a truth universally acknowledged," comes back without "a truth"):
+    /// a regression check that loading, q8 products and greedy decoding still give it back whole.
     func testAFixedClauseReconstructsExactly() throws {
         _ = try shipped()
-        let r = try CommandRunner.run(["svae", "--input", "It is a truth universally acknowledged,", "--json"],
-                                      environment: ["SENTENCEVAE_MODELS": Self.directory])
+        let clause = "and the earth was without form,"
+        let r = try CommandRunner.run(["svae", "--input", clause, "--json"], environment: ["SENTENCEVAE_MODELS": Self.directory])
         XCTAssertEqual(r.status, 0, r.err)
         let result = try XCTUnwrap((try CommandRunner.json(r.out)["results"] as? [[String: Any]])?.first)
-        XCTAssertEqual(result["output"] as? String, "It is a truth universally acknowledged,")
+        XCTAssertEqual(result["output"] as? String, clause)
     }
 
     /// In fp32: the tests run the debug build, whose q8 kernels are ~100× slower than release
