@@ -142,12 +142,7 @@ struct BenchGenerateCommand: ParsableCommand {
                 // count in the model's peak RSS) right before the model runs: the figure moves.
                 let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
                 warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): generating…")
-                var result = try child(model, format, checkpoint: file)
-                result["read_bandwidth_gbs"] = bandwidth
-                if let bytes = result["weight_bytes_per_token"] as? Double, let speed = result["output_tokens_per_s"] as? Double {
-                    result["decode_bandwidth_share"] = speed * bytes / (bandwidth * 1e9)
-                }
-                results.append(result)
+                results.append(Self.adding(bandwidth: bandwidth, to: try child(model, format, checkpoint: file)))
                 try? FileManager.default.removeItem(atPath: file)
                 if let torch, format == .f32 {
                     warn("\(model.rawValue)-\(size.rawValue): PyTorch…")
@@ -209,7 +204,8 @@ struct BenchGenerateCommand: ParsableCommand {
         let tokenizer = try ModelAssets.tokenizer(family.optDirectory)
         let workload = try loadWorkload(tokenizer: tokenizer)
         let names = try selectedFamilyModels()
-        let formats: [WeightFormat?] = try selectedFormats().isEmpty ? [nil] : selectedFormats().map { $0 }
+        let asked = try selectedFormats()
+        let formats: [WeightFormat?] = asked.isEmpty ? [nil] : asked
         if childFamily {
             guard names.count == 1, formats.count == 1 else { throw CLIError("a child run measures one model in one format") }
             print(try jsonLine(try measureFamily(family, names[0], formats[0], workload)))
@@ -226,12 +222,7 @@ struct BenchGenerateCommand: ParsableCommand {
                 if let format { arguments += ["--weights", format.rawValue] }
                 if let passages { arguments += ["--passages", passages] }
                 if let limit { arguments += ["--limit", String(limit)] }
-                var result = try runJSON(executable: BLASStartup.executablePath, arguments, what: label)
-                result["read_bandwidth_gbs"] = bandwidth
-                if let bytes = result["weight_bytes_per_token"] as? Double, let speed = result["output_tokens_per_s"] as? Double {
-                    result["decode_bandwidth_share"] = speed * bytes / (bandwidth * 1e9)
-                }
-                results.append(result)
+                results.append(Self.adding(bandwidth: bandwidth, to: try runJSON(executable: BLASStartup.executablePath, arguments, what: label)))
             }
         }
         if json { print(try jsonLine(["results": results, "family": family.directory])) } else { printTable(results, []) }
@@ -256,16 +247,10 @@ struct BenchGenerateCommand: ParsableCommand {
                 label = "opt"
                 stored = format ?? DefaultModels.storedFormat(family.optDirectory + "/model.safetensors")
                 m = try GenerationBenchmark.run(OPTGenerator(model: loaded.model, capacity: 2048, weights: loaded.weights), workload)
-                weightBytes = loaded.weights.bytes(of: loaded.model) - loaded.model.embedPositions.weight.count * 4
+                weightBytes = Self.decodeWeightBytes(loaded.model, loaded.weights)
             }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
-        var result: [String: Any] = ["model": label, "size": "family", "weights": stored.rawValue,
-                "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
-                "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
-                "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
-                "engine": "swift-sentencevae"]
-        if let weightBytes { result["weight_bytes_per_token"] = Double(weightBytes) }
-        return result
+        return Self.row(model: label, size: "family", weights: stored, m, loadSeconds: loadSeconds, weightBytes: weightBytes)
     }
 
     // MARK: models
@@ -312,16 +297,37 @@ struct BenchGenerateCommand: ParsableCommand {
             let loaded = try ModelFactory.opt(configuration: optConfiguration, weights: .checkpoint(checkpoint), storage: format)
             loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
             m = try GenerationBenchmark.run(OPTGenerator(model: loaded.model, capacity: 2048, weights: loaded.weights), workload)
-            // A decoding step reads every weight once (the tied embedding as the LM head), except
-            // the position table, of which it reads one row.
-            weightBytes = loaded.weights.bytes(of: loaded.model) - loaded.model.embedPositions.weight.count * 4
+            weightBytes = Self.decodeWeightBytes(loaded.model, loaded.weights)
         }
-        var result: [String: Any] = ["model": model.rawValue, "size": size.rawValue, "weights": format.rawValue,
+        return Self.row(model: model.rawValue, size: size.rawValue, weights: format, m, loadSeconds: loadSeconds, weightBytes: weightBytes)
+    }
+
+    /// Bytes of weights an OPT decoding step reads: every weight once (the tied embedding as the LM
+    /// head), except the position table, of which it reads one row.
+    static func decodeWeightBytes(_ model: OPTModel, _ weights: InferenceWeights) -> Int {
+        weights.bytes(of: model) - model.embedPositions.weight.count * 4
+    }
+
+    /// One model's figures, as a child run prints them.
+    static func row(model: String, size: String, weights: WeightFormat, _ m: GenerationMeasurement, loadSeconds: Double,
+                    weightBytes: Int?) -> [String: Any] {
+        var result: [String: Any] = ["model": model, "size": size, "weights": weights.rawValue,
                 "input_tokens_per_s": m.inputTokensPerSecond, "output_tokens_per_s": m.outputTokensPerSecond,
-                "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": Self.peakRSSMegabytes(),
+                "ttft_s": m.timeToFirstToken, "kb_per_token": m.kilobytesPerToken, "peak_rss_mb": peakRSSMegabytes(),
                 "load_s": loadSeconds, "threads": Threads.count, "input_tokens": m.inputTokens, "output_tokens": m.outputTokens,
                 "engine": "swift-sentencevae"]
         if let weightBytes { result["weight_bytes_per_token"] = Double(weightBytes) }
+        return result
+    }
+
+    /// A child's result with the read bandwidth measured right before it, and (for OPT) decoding's
+    /// share of that bandwidth.
+    static func adding(bandwidth: Double, to child: [String: Any]) -> [String: Any] {
+        var result = child
+        result["read_bandwidth_gbs"] = bandwidth
+        if let bytes = result["weight_bytes_per_token"] as? Double, let speed = result["output_tokens_per_s"] as? Double {
+            result["decode_bandwidth_share"] = speed * bytes / (bandwidth * 1e9)
+        }
         return result
     }
 
