@@ -67,10 +67,12 @@ public final class SentenceLLM: Layer {
 
     /// The original's training loss for one passage: focal loss of the stop head (targets 1 for
     /// every sentence but the last) plus focal loss of decoding sentence i + 1 from position i.
-    public func loss(_ sentences: TokenBatch, dropout: DropoutContext? = nil) throws -> Loss {
+    /// `continues`: the passage was cut and its text goes on, so the last target is 1 as well (the
+    /// original teaches "stop" there, which makes the head stop at every sentence limit).
+    public func loss(_ sentences: TokenBatch, continues: Bool = false, dropout: DropoutContext? = nil) throws -> Loss {
         let out = try self(sentences, dropout: dropout)
         let count = sentences.batch
-        let stopTargets = (0..<count).map { $0 + 1 < count ? 1 : 0 }
+        let stopTargets = (0..<count).map { $0 + 1 < count || continues ? 1 : 0 }
         let (stop, stopCEValue) = try out.stopLogits.focalLossAndCrossEntropy(targets: stopTargets)
         let stopCE = Tensor(scalar: stopCEValue)
         let stopScores = out.stopLogits.data

@@ -22,12 +22,17 @@ struct EvalCommand: ParsableCommand {
             2..n plus EOS; OPT: every real next token. Compare models by this.
               ppl_original    the original's figure (data_eval.py): exp of the mean of per-batch means.
               svae            exact_match and token_accuracy of greedy reconstruction from the vector.
-              sllm            stop_accuracy (every stop decision), and comparable_ppl: its nats on \
-            sentences 2..n (decoded tokens + EOS + the stop head's "continue") per OPT token of that text.
+              sllm            stop_accuracy (every stop decision; a passage cut at max_sen_num is \
+            taught "continue" at its last sentence), comparable_ppl: its nats on sentences 2..n (decoded \
+            tokens + EOS + the stop head's "continue") per OPT token of that text, and stop_before_cap: \
+            the share of passages (2+ sentences) whose greedy continuation from their first half the \
+            stop head ends before the text holds max_sen_num sentences.
               opt             comparable_ppl: its nats on sentences 2..n given sentence 1, per token; \
             the number to put next to the SLLM's comparable_ppl. Both cover whole passages only (one \
             the model cannot see entirely is skipped and counted in comparable_skipped): compare \
-            them when comparable_passages agree.
+            them when comparable_passages agree. --comparable-within S,L,T gives both the same \
+            limits (at most S sentences of at most L tokens, T tokens in all), e.g. the SLLM's \
+            max_sen_num,max_sen_len and the OPT's max_length.
             """
     )
 
@@ -54,6 +59,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Kernel threads, the calling thread included (default: all cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Score comparable_ppl only on passages of at most S sentences, each at most L tokens, T tokens in all.",
+                               valueName: "S,L,T"))
+    var comparableWithin: String?
+
     @Flag(help: "Print one JSON object with every figure.")
     var json = false
 
@@ -62,6 +71,9 @@ struct EvalCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if kind != .opt, checkpoint == nil { throw ValidationError("--checkpoint is required for \(kind.rawValue)") }
+        if let comparableWithin, ComparableLimits(argument: comparableWithin) == nil {
+            throw ValidationError("--comparable-within takes three positive whole numbers S,L,T (sentences, tokens per sentence, tokens per passage), e.g. 16,32,256; got '\(comparableWithin)'")
+        }
     }
 
     func run() throws {
@@ -89,7 +101,7 @@ struct EvalCommand: ParsableCommand {
         var figures: [String: Any]
         do {
             result = try setup.perplexity(texts, batchSize ?? setup.training.batchSize)
-            figures = try setup.extras(texts)
+            figures = try setup.extras(texts, comparableWithin.flatMap(ComparableLimits.init(argument:)) ?? .none)
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
         figures["kind"] = kind.rawValue
         figures["items"] = texts.count

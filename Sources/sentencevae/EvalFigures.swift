@@ -4,6 +4,41 @@ import SentenceModels
 import Tokenization
 import Training
 
+/// Limits on the passages the comparable figure covers, beyond the model's own (`eval
+/// --comparable-within`): with the same limits the OPT and the SLLM are scored on the same passages.
+struct ComparableLimits {
+    var sentences: Int?
+    var sentenceTokens: Int?
+    var passageTokens: Int?
+
+    static let none = ComparableLimits()
+
+    init(sentences: Int? = nil, sentenceTokens: Int? = nil, passageTokens: Int? = nil) {
+        self.sentences = sentences
+        self.sentenceTokens = sentenceTokens
+        self.passageTokens = passageTokens
+    }
+
+    /// Parses `S,L,T` (sentences, tokens per sentence, tokens per passage); nil unless all three are positive.
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3, parts.allSatisfy({ ($0 ?? 0) > 0 }), !parts.contains(nil) else { return nil }
+        self.init(sentences: parts[0], sentenceTokens: parts[1], passageTokens: parts[2])
+    }
+
+    /// Whether a passage cut into `sentences` is within the limits, its tokens counted as OPT reads
+    /// it (`[</s>]` + sentence 1, then the rest).
+    func admits(_ sentences: [String], tokenizer: Tokenizer) -> Bool {
+        if let limit = self.sentences, sentences.count > limit { return false }
+        if let limit = sentenceTokens, sentences.contains(where: { tokenizer.encode($0).count > limit }) { return false }
+        if let limit = passageTokens, let first = sentences.first,
+           tokenizer.encode(first).count + tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false).count > limit {
+            return false
+        }
+        return true
+    }
+}
+
 /// The figures `eval` adds to perplexity for each model kind.
 enum EvalFigures {
     /// SVAE: greedy reconstruction of every eval sentence.
@@ -21,34 +56,65 @@ enum EvalFigures {
     /// enters the comparable figure only when the SLLM sees all of it (no more than `max_sen_num`
     /// sentences, none longer than `max_sen_len` tokens); the others are counted as skipped.
     static func sllm(_ model: SentenceLLM, texts: [String], tokenizer: Tokenizer, collate: ([String]) throws -> PassageBatch,
-                     splitter: SentenceSplitter, maxSentenceLength: Int) throws -> [String: Any] {
+                     splitter: SentenceSplitter, maxSentenceLength: Int, limits: ComparableLimits = .none) throws -> [String: Any] {
         var comparable = ComparableScore()
         var decisions = 0, correct = 0, skipped = 0
         var whole = splitter
         whole.maxSentences = nil
         for text in texts {
-            guard let passage = try collate([text]).passages.first else { continue }
-            let loss = try withNoGrad { try model.loss(passage) }
+            let batch = try collate([text])
+            guard let passage = batch.passages.first else { continue }
+            let loss = try withNoGrad { try model.loss(passage, continues: batch.continues[0]) }
             decisions += passage.batch
             correct += loss.stopCorrect
             let sentences = whole.split(text)
             guard sentences.count > 1 else { continue }
-            guard sentences.count == passage.batch, sentences.allSatisfy({ tokenizer.encode($0).count <= maxSentenceLength }) else {
+            guard sentences.count == passage.batch, sentences.allSatisfy({ tokenizer.encode($0).count <= maxSentenceLength }),
+                  limits.admits(sentences, tokenizer: tokenizer) else {
                 skipped += 1
                 continue
             }
             let continuation = tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
             try comparable.addSLLM(loss, continuationTokens: continuation.count)
         }
+        let generation = try stopsBeforeCap(model, texts: texts, collate: collate, cap: splitter.maxSentences ?? model.llmConfig.maxPositionEmbeddings,
+                                            maxSentenceLength: maxSentenceLength)
         return ["stop_accuracy": decisions > 0 ? Double(correct) / Double(decisions) : Double.nan, "stop_decisions": decisions,
                 "comparable_nats_per_token": comparable.natsPerToken, "comparable_ppl": comparable.ppl,
-                "comparable_tokens": comparable.tokens, "comparable_passages": comparable.passages, "comparable_skipped": skipped]
+                "comparable_tokens": comparable.tokens, "comparable_passages": comparable.passages, "comparable_skipped": skipped,
+                "stop_before_cap": generation.share, "stop_prompts": generation.prompts,
+                "generated_sentences_mean": generation.meanSentences]
+    }
+
+    /// How often free generation ends by the stop head (the floor of issue 10): each passage of
+    /// two or more sentences, as the SLLM sees it, is cut in half; the first half is the prompt
+    /// and the SLLM continues greedily until its stop head says stop or the text holds `cap`
+    /// sentences (max_sen_num).
+    static func stopsBeforeCap(_ model: SentenceLLM, texts: [String], collate: ([String]) throws -> PassageBatch,
+                               cap: Int, maxSentenceLength: Int) throws -> (share: Double, prompts: Int, meanSentences: Double) {
+        var prompts = 0, stopped = 0, generatedSentences = 0
+        let sampler = try Sampler(options: .greedy, vocabulary: model.svae.config.vocabularySize)
+        let generator = SentenceLLMGenerator(sllm: model, capacity: cap)
+        for text in texts {
+            guard let passage = try collate([text]).passages.first, passage.batch >= 2 else { continue }
+            let prompt = (0..<passage.batch / 2).map { row in
+                (0..<passage.length).compactMap { passage.mask[row * passage.length + $0] ? passage.ids[row * passage.length + $0] : nil }
+            }
+            let result = try generator.generate(prompt: prompt, maxSentences: cap - prompt.count, sampler: sampler,
+                                                maxTokens: maxSentenceLength)
+            prompts += 1
+            if result.stopped { stopped += 1 }
+            generatedSentences += result.sentences.count
+        }
+        return (prompts > 0 ? Double(stopped) / Double(prompts) : Double.nan, prompts,
+                prompts > 0 ? Double(generatedSentences) / Double(prompts) : Double.nan)
     }
 
     /// OPT: the same comparable figure — its nats on sentences 2..n given sentence 1. A passage
     /// longer than `max_length` tokens is skipped (counted), not truncated: the figure covers whole
     /// passages, as the SLLM's does. Compare the two when `comparable_passages` agree.
-    static func opt(_ model: OPTModel, texts: [String], tokenizer: Tokenizer, maxLength: Int, splitter: SentenceSplitter) throws -> [String: Any] {
+    static func opt(_ model: OPTModel, texts: [String], tokenizer: Tokenizer, maxLength: Int, splitter: SentenceSplitter,
+                    limits: ComparableLimits = .none) throws -> [String: Any] {
         var comparable = ComparableScore()
         var skipped = 0
         for text in texts {
@@ -56,7 +122,7 @@ enum EvalFigures {
             guard sentences.count > 1 else { continue }
             let prefix = tokenizer.encode(sentences[0])
             let ids = prefix + tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
-            guard ids.count <= maxLength else {
+            guard ids.count <= maxLength, limits.admits(sentences, tokenizer: tokenizer) else {
                 skipped += 1
                 continue
             }

@@ -171,7 +171,7 @@ struct TrainingSetup {
     /// Perplexity of the model on `texts`.
     var perplexity: ([String], Int) throws -> PerplexityResult
     /// The figures `eval` adds for this kind of model, over `texts`.
-    var extras: ([String]) throws -> [String: Any] = { _ in [:] }
+    var extras: ([String], ComparableLimits) throws -> [String: Any] = { _, _ in [:] }
 
     static func build(kind: ModelKind, config value: ConfigValue, configFile: String, data: DataOptions,
                       weights: ModelWeights? = nil, requireTraining: Bool = true) throws -> TrainingSetup {
@@ -188,7 +188,7 @@ struct TrainingSetup {
             let collate = locked(collation.callAsFunction)
             let objective = SVAEObjective(model: loaded.model, collate: collate)
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
-            setup.extras = { texts in try EvalFigures.reconstruction(loaded.model, texts: texts, collate: collate, batchSize: training.batchSize) }
+            setup.extras = { texts, _ in try EvalFigures.reconstruction(loaded.model, texts: texts, collate: collate, batchSize: training.batchSize) }
             return setup
         case .sllm:
             let cfg = try wrap { try SLLMConfig(value, file: configFile) }
@@ -204,8 +204,10 @@ struct TrainingSetup {
             let objective = SLLMObjective(model: loaded.model, collate: collate)
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             // Extras run only in `eval`, where no prefetch thread tokenizes alongside them.
-            setup.extras = { texts in try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer, collate: collate,
-                                                           splitter: collation.splitter, maxSentenceLength: cfg.maxSentenceLen) }
+            setup.extras = { texts, limits in
+                try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer, collate: collate, splitter: collation.splitter,
+                                     maxSentenceLength: cfg.maxSentenceLen, limits: limits)
+            }
             return setup
         case .opt:
             let cfg = try wrap { try OPTTrainConfig(value, file: configFile) }
@@ -220,8 +222,10 @@ struct TrainingSetup {
             let collation = try wrap { try TokenWindowCollation(tokenizer: tokenizer, maxLength: cfg.maxLength) }
             let objective = OPTObjective(model: loaded.model, collate: locked(collation.callAsFunction))
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
-            setup.extras = { texts in try EvalFigures.opt(loaded.model, texts: texts, tokenizer: tokenizer, maxLength: cfg.maxLength,
-                                                          splitter: SentenceSplitter(mode: data.splitter)) }
+            setup.extras = { texts, limits in
+                try EvalFigures.opt(loaded.model, texts: texts, tokenizer: tokenizer, maxLength: cfg.maxLength,
+                                    splitter: SentenceSplitter(mode: data.splitter), limits: limits)
+            }
             return setup
         }
     }

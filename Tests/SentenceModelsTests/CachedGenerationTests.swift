@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 import NeuralNet
@@ -145,6 +146,27 @@ final class CachedGenerationTests: XCTestCase {
 /// The SLLM's cached sentence loop against the uncached model run over the whole passage.
 final class SentenceLLMGenerationTests: XCTestCase {
     private typealias G = ModelGoldenTests
+
+    func testCutPassagesAreTaughtToContinueAtTheirLastSentence() throws {
+        let sllm = try SentenceLLM(
+            svae: SentenceVAEConfiguration(hiddenSize: 16, vocabularySize: 64, attentionHeads: 4, layers: 1, maxSequenceLength: 32),
+            llm: OPTConfiguration(hiddenSize: 16, ffnDim: 48, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 40, vocabularySize: 64))
+        // A stop head that always says "continue": right at every sentence of a cut passage, wrong
+        // at the last sentence of one that ends.
+        sllm.fc.weight.data.update(repeating: 0, count: 32)
+        sllm.fc.bias!.data[0] = -1
+        sllm.fc.bias!.data[1] = 1
+        let passage = try TokenBatch(sequences: [[2, 5, 6], [2, 7], [2, 8, 9, 10]], padId: 1)
+        let ends = try withNoGrad { try sllm.loss(passage) }
+        let goesOn = try withNoGrad { try sllm.loss(passage, continues: true) }
+        XCTAssertEqual(ends.stopCorrect, 2)
+        XCTAssertEqual(goesOn.stopCorrect, 3)
+        // Cross-entropy of the 2-class softmax with logits (-1, 1): ln(1 + e^2) when wrong, ln(1 + e^-2) when right.
+        let right = Float(log1p(exp(-2.0))), wrong = Float(log1p(exp(2.0)))
+        XCTAssertEqual(try ends.stopCrossEntropy.item(), (2 * right + wrong) / 3, accuracy: 1e-5)
+        XCTAssertEqual(try goesOn.stopCrossEntropy.item(), right, accuracy: 1e-5)
+        XCTAssertEqual(try ends.decodeCrossEntropy.item(), try goesOn.decodeCrossEntropy.item())
+    }
 
     func testCachedSentenceLoopMatchesUncachedPassage() throws {
         let c = G.goldens["sllm"] as! [String: Any]

@@ -93,6 +93,27 @@ final class TrainCommandTests: XCTestCase {
         let accuracy = try XCTUnwrap(s["stop_accuracy"] as? Double)
         XCTAssertTrue((0...1).contains(accuracy))
         XCTAssertGreaterThanOrEqual(s["stop_decisions"] as! Int, 12)
+        // Free generation from each passage's first half: every passage has 2+ sentences here.
+        XCTAssertEqual(s["stop_prompts"] as? Int, 6)
+        let share = try XCTUnwrap(s["stop_before_cap"] as? Double)
+        XCTAssertTrue((0...1).contains(share))
+        XCTAssertGreaterThanOrEqual(s["generated_sentences_mean"] as! Double, 0)
+
+        // The same limits for both: passages of at most 2 sentences are scored, the others skipped.
+        var limited: [[String: Any]] = []
+        for (kind, extra) in [("sllm", ["-c", CommandRunner.fixture("sllm-tiny.yaml"), "--checkpoint", CommandRunner.fixture("sllm-tiny.pth")]),
+                              ("opt", ["-c", CommandRunner.fixture("opt-tiny.yaml")])] {
+            let r = try CommandRunner.run(["eval", kind] + extra + ["--data", passages, "--eval-documents", "6", "--json", "--comparable-within", "2,64,64"])
+            XCTAssertEqual(r.status, 0, r.err)
+            limited.append(try CommandRunner.json(r.out))
+        }
+        XCTAssertEqual(limited[0]["comparable_passages"] as? Int, limited[1]["comparable_passages"] as? Int)
+        XCTAssertEqual(limited[0]["comparable_tokens"] as? Int, limited[1]["comparable_tokens"] as? Int)
+        XCTAssertLessThan(limited[1]["comparable_passages"] as! Int, 6)
+        XCTAssertEqual((limited[1]["comparable_passages"] as! Int) + (limited[1]["comparable_skipped"] as! Int), 6)
+        let bad = try CommandRunner.run(["eval", "opt", "-c", CommandRunner.fixture("opt-tiny.yaml"), "--data", passages, "--comparable-within", "2,64"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("three positive whole numbers"), bad.err)
     }
 
     /// OPT from a bare config.json trains from scratch (the tokenizer from tokenizer_dir); from an

@@ -53,6 +53,17 @@ final class CollationTests: XCTestCase {
         XCTAssertEqual(passage.lengths, [5, 6, 4])
     }
 
+    func testPassagesCutAtTheLimitAreMarkedAsGoingOn() throws {
+        let collate = try PassageCollation(tokenizer: byteTokenizer(), maxSentences: 2, maxSentenceLength: 8)
+        let batch = try collate(["One. Two. Three.", "One. Two.", "One. Two. tail", "One."])
+        XCTAssertEqual(batch.passages.map(\.batch), [2, 2, 2, 1])
+        // Only the first has text past its last row; the original splitter drops an unpunctuated tail.
+        XCTAssertEqual(batch.continues, [true, false, false, false])
+        XCTAssertEqual(try XCTUnwrap(try collate.rows("One. Two. Three.")).rows, try XCTUnwrap(try collate("One. Two. ")))
+        let better = try PassageCollation(tokenizer: byteTokenizer(), splitterMode: .default, maxSentences: 2, maxSentenceLength: 8)
+        XCTAssertEqual(try better(["One. Two. tail", "One. Two."]).continues, [true, false])
+    }
+
     func testPassagesWithoutSentencesAreReportedNotCollated() throws {
         let original = try PassageCollation(tokenizer: byteTokenizer(), maxSentences: 4, maxSentenceLength: 8)
         XCTAssertNil(try original("no punctuation"))

@@ -29,7 +29,9 @@ public struct SentenceCollation {
 /// `PassageCollate`). Passages are cut by `SentenceSplitter` into at most `maxSentences`
 /// sentences (`max_sen_num`) of at most `maxSentenceLength` tokens each (`max_sen_len`, special
 /// tokens included). Rows are the passage's real sentences only: the original's padding with
-/// empty sentences and its sentence mask are the batch's row count here.
+/// empty sentences and its sentence mask are the batch's row count here. Unlike the original, a
+/// passage cut at `maxSentences` is marked as going on (`PassageBatch.continues`), so its last
+/// row is not taught as the end of the text.
 public struct PassageCollation {
     let encoder: TruncatingEncoder
     public let splitter: SentenceSplitter
@@ -51,8 +53,17 @@ public struct PassageCollation {
     /// The sentences of `passage` as rows, or nil when the splitter finds no sentence in it (an
     /// empty passage, or with `.original` one with no punctuation mark or line break).
     public func callAsFunction(_ passage: String) throws -> TokenBatch? {
-        let sentences = splitter.split(passage)
-        return sentences.isEmpty ? nil : try encoder.batch(sentences)
+        try rows(passage)?.rows
+    }
+
+    /// The rows of `passage` and whether its text goes on past them (it had more than
+    /// `maxSentences` sentences); nil when the splitter finds no sentence in it.
+    public func rows(_ passage: String) throws -> (rows: TokenBatch, continues: Bool)? {
+        var probe = splitter
+        probe.maxSentences = maxSentences + 1
+        let sentences = probe.split(passage)
+        guard !sentences.isEmpty else { return nil }
+        return (try encoder.batch(Array(sentences.prefix(maxSentences))), sentences.count > maxSentences)
     }
 
     /// Every passage that has a sentence; those without one are left out and listed in `skipped`
@@ -60,7 +71,12 @@ public struct PassageCollation {
     public func callAsFunction(_ passages: [String]) throws -> PassageBatch {
         var result = PassageBatch(passages: [], skipped: [])
         for (i, passage) in passages.enumerated() {
-            if let rows = try self(passage) { result.passages.append(rows) } else { result.skipped.append(i) }
+            if let (rows, continues) = try rows(passage) {
+                result.passages.append(rows)
+                result.continues.append(continues)
+            } else {
+                result.skipped.append(i)
+            }
         }
         return result
     }
@@ -71,6 +87,16 @@ public struct PassageBatch: Equatable, Sendable {
     public var passages: [TokenBatch]
     /// Positions in the input of the passages that had no sentence and were left out.
     public var skipped: [Int]
+    /// Per passage: true when its text goes on past its last row (cut at the sentence limit), so
+    /// the stop head's target there is "continue".
+    public var continues: [Bool]
+
+    /// `continues` defaults to false for every passage (each ends at its last row, as in the original).
+    public init(passages: [TokenBatch], skipped: [Int], continues: [Bool]? = nil) {
+        self.passages = passages
+        self.skipped = skipped
+        self.continues = continues ?? [Bool](repeating: false, count: passages.count)
+    }
 }
 
 /// Passages → one `TokenBatch`, a row per passage truncated to `maxLength` tokens (token-level OPT

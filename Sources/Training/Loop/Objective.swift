@@ -95,6 +95,7 @@ public final class OPTObjective: Objective {
 /// sentences and decoded tokens. Unlike the original, the stop term is never dropped when small,
 /// and the decoder masks each sentence with its own mask (the original uses the previous one's).
 /// A passage in which the splitter finds no sentence is left out (`PassageBatch.skipped`).
+/// A passage cut at the sentence limit is taught "continue" at its last row (`PassageBatch.continues`).
 public final class SLLMObjective: Objective {
     public let model: SentenceLLM
     let collation: (([String]) throws -> PassageBatch)
@@ -127,7 +128,7 @@ public final class SLLMObjective: Objective {
         func accumulate(_ acc: inout Tensor?, _ x: Tensor) throws { acc = try acc.map { try $0 + x } ?? x }
         for (i, passage) in micro.passages.enumerated() {
             let dropout = seeds.map { DropoutContext(probability: model.llmConfig.dropout, seed: $0[i]) }
-            let loss = try model.loss(passage, dropout: dropout)
+            let loss = try model.loss(passage, continues: micro.continues[i], dropout: dropout)
             // Passage means → shares of the batch means.
             let stopShare = Float(passage.batch) / Float(Swift.max(sentences, 1))
             try accumulate(&stop, loss.stop * stopShare)
