@@ -20,7 +20,10 @@ struct SLLMCommand: ParsableCommand {
             svae.model_path). Without -c and --checkpoint, the default models' SLLM (see `sentencevae \
             demo --help`). The input is split with the original's rules (--split-mode original keeps \
             its quirk of dropping text after the last punctuation); at most max_sen_num sentences, each \
-            truncated to max_sen_len tokens with a warning.
+            truncated to max_sen_len tokens with a warning. Greedy decoding (the default) stops when the \
+            stop head's likelier class is "stop", as the original does; with --temperature above 0 the \
+            stop decision is drawn from the stop head's two probabilities at that temperature, like the \
+            tokens.
             """
     )
 

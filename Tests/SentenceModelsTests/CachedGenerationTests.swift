@@ -108,6 +108,20 @@ final class CachedGenerationTests: XCTestCase {
         XCTAssertThrowsError(try Sampler(options: SamplingOptions(topP: 0), vocabulary: 10))
     }
 
+    /// The stop decision: greedy takes the likelier class; sampling draws it at the softmax's rate
+    /// (logits 0 and ln 3 → class 1 with probability 3/4 at temperature 1, 0.9 at temperature 0.5).
+    func testStopChoiceIsArgmaxOrADrawAtTheTemperature() throws {
+        let logits: [Float] = [0, Float(log(3.0))]
+        XCTAssertEqual(try Sampler(options: .greedy, vocabulary: 10).choose(logits, count: 2), 1)
+        XCTAssertEqual(try Sampler(options: .greedy, vocabulary: 10).choose([1, 1], count: 2), 0)
+        for (temperature, expected) in [(Float(1), 0.75), (0.5, 0.9)] {
+            let sampler = try Sampler(options: SamplingOptions(temperature: temperature, seed: 5), vocabulary: 10)
+            let n = 20_000
+            let ones = (0..<n).filter { _ in sampler.choose(logits, count: 2) == 1 }.count
+            XCTAssertEqual(Double(ones) / Double(n), expected, accuracy: 0.015, "temperature \(temperature)")
+        }
+    }
+
     /// The sampler ranks only its top k (a heap): the same draws as ranking the whole vocabulary
     /// with a sort (best first, ties by lower id) and applying the same cut, softmax and draw.
     func testTopKRankingMatchesAFullSort() throws {

@@ -99,6 +99,22 @@ public final class Sampler {
         return Int(order[candidates - 1])
     }
 
+    /// A choice among a few classes (the SLLM's stop head): greedy takes the likeliest (first on
+    /// ties); otherwise one draw from the softmax at the temperature, without top-k/top-p cuts,
+    /// from the same seeded generator as the tokens.
+    public func choose(_ logits: UnsafePointer<Float>, count: Int) -> Int {
+        guard options.temperature > 0, count > 1 else { return Self.argmax(logits, count: count) }
+        let best = logits[Self.argmax(logits, count: count)]
+        var total: Float = 0
+        for i in 0..<count { total += Float(exp(Double((logits[i] - best) / options.temperature))) }
+        var u = generator.nextUniform() * total
+        for i in 0..<count {
+            u -= Float(exp(Double((logits[i] - best) / options.temperature)))
+            if u < 0 { return i }
+        }
+        return count - 1
+    }
+
     /// `order[0..<k]` = the ids of the k largest `probabilities` (still scaled logits), best first,
     /// ties by lower id: a min-heap of the best k seen (the worst of them at the root), then
     /// heapsort of that heap. O(V log k); k = V ranks everything.

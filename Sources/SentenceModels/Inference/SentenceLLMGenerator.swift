@@ -70,10 +70,12 @@ public final class SentenceLLMGenerator {
         last = x + (n - 1) * width
     }
 
-    /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue.
-    public func shouldContinue() -> Bool {
+    /// True when the stop head (`fc`, class 1 = another sentence follows) says to continue: its
+    /// likelier class (the original's argmax), or with a sampling `sampler` a draw from its two
+    /// probabilities, so sampled texts end at a natural length instead of always or never.
+    public func shouldContinue(sampler: Sampler? = nil) -> Bool {
         stopHead(last, rows: 1, stop)
-        return Sampler.argmax(stop, count: 2) == 1
+        return (sampler?.choose(stop, count: 2) ?? Sampler.argmax(stop, count: 2)) == 1
     }
 
     // The steps of `generate`, public for callers that drive the loop themselves (benchmarks,
@@ -126,7 +128,7 @@ public final class SentenceLLMGenerator {
         try prefill(sentences)
         var generated: [[Int]] = []
         while generated.count < maxSentences {
-            guard shouldContinue() else { return Result(sentences: generated, stopped: true) }
+            guard shouldContinue(sampler: sampler) else { return Result(sentences: generated, stopped: true) }
             let tokens = try decodeSentence(sampler: sampler, maxTokens: maxTokens, onToken: onToken)
             generated.append(tokens)
             onSentence?(tokens)
