@@ -63,6 +63,12 @@ struct EvalCommand: ParsableCommand {
                                valueName: "S,L,T"))
     var comparableWithin: String?
 
+    @Option(help: "SLLM free generation (stop_before_cap): sampling temperature for tokens and stop decisions; 0 = greedy.")
+    var temperature: Float = 0
+
+    @Option(help: "SLLM free generation: seed of the sampler.")
+    var seed: UInt64 = 0
+
     @Flag(help: "Print one JSON object with every figure.")
     var json = false
 
@@ -71,6 +77,7 @@ struct EvalCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if kind != .opt, checkpoint == nil { throw ValidationError("--checkpoint is required for \(kind.rawValue)") }
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0 (0 = greedy), got \(temperature)") }
         if let comparableWithin, ComparableLimits(argument: comparableWithin) == nil {
             throw ValidationError("--comparable-within takes three positive whole numbers S,L,T (sentences, tokens per sentence, tokens per passage), e.g. 16,32,256; got '\(comparableWithin)'")
         }
@@ -101,7 +108,9 @@ struct EvalCommand: ParsableCommand {
         var figures: [String: Any]
         do {
             result = try setup.perplexity(texts, batchSize ?? setup.training.batchSize)
-            figures = try setup.extras(texts, comparableWithin.flatMap(ComparableLimits.init(argument:)) ?? .none)
+            let options = EvalFigureOptions(comparable: comparableWithin.flatMap(ComparableLimits.init(argument:)) ?? .none,
+                                            sampling: SamplingOptions(temperature: temperature, seed: seed))
+            figures = try setup.extras(texts, options)
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
         figures["kind"] = kind.rawValue
         figures["items"] = texts.count

@@ -39,6 +39,13 @@ struct ComparableLimits {
     }
 }
 
+/// What `eval` passes to a kind's figures beyond the texts.
+struct EvalFigureOptions {
+    var comparable = ComparableLimits.none
+    /// How free generation (`stop_before_cap`) picks tokens and stop decisions; greedy by default.
+    var sampling = SamplingOptions.greedy
+}
+
 /// The figures `eval` adds to perplexity for each model kind.
 enum EvalFigures {
     /// SVAE: greedy reconstruction of every eval sentence.
@@ -56,7 +63,7 @@ enum EvalFigures {
     /// enters the comparable figure only when the SLLM sees all of it (no more than `max_sen_num`
     /// sentences, none longer than `max_sen_len` tokens); the others are counted as skipped.
     static func sllm(_ model: SentenceLLM, texts: [String], tokenizer: Tokenizer, collate: ([String]) throws -> PassageBatch,
-                     splitter: SentenceSplitter, maxSentenceLength: Int, limits: ComparableLimits = .none) throws -> [String: Any] {
+                     splitter: SentenceSplitter, maxSentenceLength: Int, options: EvalFigureOptions = .init()) throws -> [String: Any] {
         var comparable = ComparableScore()
         var decisions = 0, correct = 0, skipped = 0
         var whole = splitter
@@ -70,7 +77,7 @@ enum EvalFigures {
             let sentences = whole.split(text)
             guard sentences.count > 1 else { continue }
             guard sentences.count == passage.batch, sentences.allSatisfy({ tokenizer.encode($0).count <= maxSentenceLength }),
-                  limits.admits(sentences, tokenizer: tokenizer) else {
+                  options.comparable.admits(sentences, tokenizer: tokenizer) else {
                 skipped += 1
                 continue
             }
@@ -78,7 +85,7 @@ enum EvalFigures {
             try comparable.addSLLM(loss, continuationTokens: continuation.count)
         }
         let generation = try stopsBeforeCap(model, texts: texts, collate: collate, cap: splitter.maxSentences ?? model.llmConfig.maxPositionEmbeddings,
-                                            maxSentenceLength: maxSentenceLength)
+                                            maxSentenceLength: maxSentenceLength, sampling: options.sampling)
         return ["stop_accuracy": decisions > 0 ? Double(correct) / Double(decisions) : Double.nan, "stop_decisions": decisions,
                 "comparable_nats_per_token": comparable.natsPerToken, "comparable_ppl": comparable.ppl,
                 "comparable_tokens": comparable.tokens, "comparable_passages": comparable.passages, "comparable_skipped": skipped,
@@ -88,12 +95,12 @@ enum EvalFigures {
 
     /// How often free generation ends by the stop head (the floor of issue 10): each passage of
     /// two or more sentences, as the SLLM sees it, is cut in half; the first half is the prompt
-    /// and the SLLM continues greedily until its stop head says stop or the text holds `cap`
-    /// sentences (max_sen_num).
+    /// and the SLLM continues (greedily unless `sampling` says otherwise, one sampler for the
+    /// whole run) until its stop head says stop or the text holds `cap` sentences (max_sen_num).
     static func stopsBeforeCap(_ model: SentenceLLM, texts: [String], collate: ([String]) throws -> PassageBatch,
-                               cap: Int, maxSentenceLength: Int) throws -> (share: Double, prompts: Int, meanSentences: Double) {
+                               cap: Int, maxSentenceLength: Int, sampling: SamplingOptions) throws -> (share: Double, prompts: Int, meanSentences: Double) {
         var prompts = 0, stopped = 0, generatedSentences = 0
-        let sampler = try Sampler(options: .greedy, vocabulary: model.svae.config.vocabularySize)
+        let sampler = try Sampler(options: sampling, vocabulary: model.svae.config.vocabularySize)
         let generator = SentenceLLMGenerator(sllm: model, capacity: cap)
         for text in texts {
             guard let passage = try collate([text]).passages.first, passage.batch >= 2 else { continue }
@@ -114,7 +121,7 @@ enum EvalFigures {
     /// longer than `max_length` tokens is skipped (counted), not truncated: the figure covers whole
     /// passages, as the SLLM's does. Compare the two when `comparable_passages` agree.
     static func opt(_ model: OPTModel, texts: [String], tokenizer: Tokenizer, maxLength: Int, splitter: SentenceSplitter,
-                    limits: ComparableLimits = .none) throws -> [String: Any] {
+                    options: EvalFigureOptions = .init()) throws -> [String: Any] {
         var comparable = ComparableScore()
         var skipped = 0
         for text in texts {
@@ -122,7 +129,7 @@ enum EvalFigures {
             guard sentences.count > 1 else { continue }
             let prefix = tokenizer.encode(sentences[0])
             let ids = prefix + tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
-            guard ids.count <= maxLength, limits.admits(sentences, tokenizer: tokenizer) else {
+            guard ids.count <= maxLength, options.comparable.admits(sentences, tokenizer: tokenizer) else {
                 skipped += 1
                 continue
             }

@@ -171,7 +171,7 @@ struct TrainingSetup {
     /// Perplexity of the model on `texts`.
     var perplexity: ([String], Int) throws -> PerplexityResult
     /// The figures `eval` adds for this kind of model, over `texts`.
-    var extras: ([String], ComparableLimits) throws -> [String: Any] = { _, _ in [:] }
+    var extras: ([String], EvalFigureOptions) throws -> [String: Any] = { _, _ in [:] }
 
     static func build(kind: ModelKind, config value: ConfigValue, configFile: String, data: DataOptions,
                       weights: ModelWeights? = nil, requireTraining: Bool = true) throws -> TrainingSetup {
@@ -204,9 +204,9 @@ struct TrainingSetup {
             let objective = SLLMObjective(model: loaded.model, collate: collate)
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
             // Extras run only in `eval`, where no prefetch thread tokenizes alongside them.
-            setup.extras = { texts, limits in
+            setup.extras = { texts, options in
                 try EvalFigures.sllm(loaded.model, texts: texts, tokenizer: tokenizer, collate: collate, splitter: collation.splitter,
-                                     maxSentenceLength: cfg.maxSentenceLen, limits: limits)
+                                     maxSentenceLength: cfg.maxSentenceLen, options: options)
             }
             return setup
         case .opt:
@@ -222,9 +222,9 @@ struct TrainingSetup {
             let collation = try wrap { try TokenWindowCollation(tokenizer: tokenizer, maxLength: cfg.maxLength) }
             let objective = OPTObjective(model: loaded.model, collate: locked(collation.callAsFunction))
             var setup = try finish(objective, kind: kind, training: training, device: cfg.device, notes: loaded.notes, data: data)
-            setup.extras = { texts, limits in
+            setup.extras = { texts, options in
                 try EvalFigures.opt(loaded.model, texts: texts, tokenizer: tokenizer, maxLength: cfg.maxLength,
-                                    splitter: SentenceSplitter(mode: data.splitter), limits: limits)
+                                    splitter: SentenceSplitter(mode: data.splitter), options: options)
             }
             return setup
         }

@@ -101,12 +101,16 @@ final class TrainCommandTests: XCTestCase {
 
         // The same limits for both: passages of at most 2 sentences are scored, the others skipped.
         var limited: [[String: Any]] = []
-        for (kind, extra) in [("sllm", ["-c", CommandRunner.fixture("sllm-tiny.yaml"), "--checkpoint", CommandRunner.fixture("sllm-tiny.pth")]),
+        // (The SLLM's free generation sampled here: tokens and stop decisions drawn at temperature 1.)
+        for (kind, extra) in [("sllm", ["-c", CommandRunner.fixture("sllm-tiny.yaml"), "--checkpoint", CommandRunner.fixture("sllm-tiny.pth"),
+                                        "--temperature", "1", "--seed", "3"]),
                               ("opt", ["-c", CommandRunner.fixture("opt-tiny.yaml")])] {
             let r = try CommandRunner.run(["eval", kind] + extra + ["--data", passages, "--eval-documents", "6", "--json", "--comparable-within", "2,64,64"])
             XCTAssertEqual(r.status, 0, r.err)
             limited.append(try CommandRunner.json(r.out))
         }
+        XCTAssertEqual(limited[0]["stop_prompts"] as? Int, 6)
+        XCTAssertTrue((0...1).contains(limited[0]["stop_before_cap"] as? Double ?? -1))
         XCTAssertEqual(limited[0]["comparable_passages"] as? Int, limited[1]["comparable_passages"] as? Int)
         XCTAssertEqual(limited[0]["comparable_tokens"] as? Int, limited[1]["comparable_tokens"] as? Int)
         XCTAssertLessThan(limited[1]["comparable_passages"] as! Int, 6)
