@@ -77,6 +77,15 @@ public struct SentenceSplitter: Sendable {
         return sentences
     }
 
+    /// `sentence` as a sentence inside a text reads: ending in whitespace. A cut keeps the spaces
+    /// after it with the sentence before, so only a text's last sentence lacks one; the SLLM would
+    /// learn "no trailing space = the text ends" (an exact cue in training, and wrong on every
+    /// prompt), so its passages and prompts give every sentence this form.
+    public static func insideText(_ sentence: String) -> String {
+        guard let last = sentence.unicodeScalars.last, !last.properties.isWhitespace else { return sentence }
+        return sentence + " "
+    }
+
     private static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars)

@@ -61,7 +61,8 @@ enum EvalFigures {
 
     /// SLLM: stop accuracy (as `eval_sllm.py`) and the figure comparable with OPT's. A passage
     /// enters the comparable figure only when the SLLM sees all of it (no more than `max_sen_num`
-    /// sentences, none longer than `max_sen_len` tokens); the others are counted as skipped.
+    /// sentences, none longer than `max_sen_len` tokens); the others are counted as skipped. (The
+    /// SLLM also pays for the trailing space its passages give the last sentence; OPT does not.)
     static func sllm(_ model: SentenceLLM, texts: [String], tokenizer: Tokenizer, collate: ([String]) throws -> PassageBatch,
                      splitter: SentenceSplitter, maxSentenceLength: Int, options: EvalFigureOptions = .init()) throws -> [String: Any] {
         var comparable = ComparableScore()

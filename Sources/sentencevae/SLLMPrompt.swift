@@ -18,8 +18,9 @@ struct SLLMPrompt {
             sentences = Array(sentences.prefix(config.maxSentenceNum))
         }
         self.sentences = sentences
+        // As the trainer reads a passage: every sentence ends in whitespace, the last one too.
         ids = sentences.enumerated().map { i, s -> [Int] in
-            let ids = tokenizer.encode(s)
+            let ids = tokenizer.encode(SentenceSplitter.insideText(s))
             guard ids.count > config.maxSentenceLen else { return ids }
             warn("warning: sentence \(i) has \(ids.count) tokens; truncated to max_sen_len \(config.maxSentenceLen)")
             return Array(ids.prefix(config.maxSentenceLen))

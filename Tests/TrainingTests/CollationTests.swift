@@ -1,5 +1,6 @@
 import XCTest
 import SentenceModels
+import Tokenization
 @testable import Training
 
 final class CollationTests: XCTestCase {
@@ -62,6 +63,11 @@ final class CollationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(try collate.rows("One. Two. Three.")).rows, try XCTUnwrap(try collate("One. Two. ")))
         let better = try PassageCollation(tokenizer: byteTokenizer(), splitterMode: .default, maxSentences: 2, maxSentenceLength: 8)
         XCTAssertEqual(try better(["One. Two. tail", "One. Two."]).continues, [true, false])
+        // The text's last sentence ends in a space like the others, so the end is not visible in it.
+        XCTAssertEqual(row(try XCTUnwrap(try collate("One. Two.")), 1).ids, [2] + byteIds("Two. "))
+        XCTAssertEqual(row(try XCTUnwrap(try better("One. tail")), 1).ids, [2] + byteIds("tail "))
+        XCTAssertEqual(SentenceSplitter.insideText("a\n"), "a\n")
+        XCTAssertEqual(SentenceSplitter.insideText(""), "")
     }
 
     func testPassagesWithoutSentencesAreReportedNotCollated() throws {

@@ -31,7 +31,8 @@ public struct SentenceCollation {
 /// tokens included). Rows are the passage's real sentences only: the original's padding with
 /// empty sentences and its sentence mask are the batch's row count here. Unlike the original, a
 /// passage cut at `maxSentences` is marked as going on (`PassageBatch.continues`), so its last
-/// row is not taught as the end of the text.
+/// row is not taught as the end of the text, and the last sentence gets the trailing space every
+/// other sentence has (`SentenceSplitter.insideText`), so the end of the text is not visible in it.
 public struct PassageCollation {
     let encoder: TruncatingEncoder
     public let splitter: SentenceSplitter
@@ -63,7 +64,8 @@ public struct PassageCollation {
         probe.maxSentences = maxSentences + 1
         let sentences = probe.split(passage)
         guard !sentences.isEmpty else { return nil }
-        return (try encoder.batch(Array(sentences.prefix(maxSentences))), sentences.count > maxSentences)
+        let rows = sentences.prefix(maxSentences).map(SentenceSplitter.insideText)
+        return (try encoder.batch(rows), sentences.count > maxSentences)
     }
 
     /// Every passage that has a sentence; those without one are left out and listed in `skipped`
