@@ -52,8 +52,10 @@ struct DemoCommand: ParsableCommand {
         "The rain fell softly on the quiet village.",
     ]
 
-    /// The passage both LLMs continue (three clauses under the original splitter the SLLM was trained with).
-    static let passage = "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife."
+    /// The passage both LLMs continue: the first sentence (seven clauses under the original
+    /// splitter the SLLM was trained with) of a five-sentence paragraph of Pride and Prejudice, so
+    /// the text goes on after it.
+    static let passage = "Mr. Bennet was so odd a mixture of quick parts, sarcastic humour, reserve, and caprice, that the experience of three-and-twenty years had been insufficient to make his wife understand his character."
 
     func validate() throws {
         guard maxSentences >= 1 else { throw ValidationError("--max-sentences must be at least 1 (got \(maxSentences))") }
