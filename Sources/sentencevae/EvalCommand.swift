@@ -77,7 +77,7 @@ struct EvalCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if kind != .opt, checkpoint == nil { throw ValidationError("--checkpoint is required for \(kind.rawValue)") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0 (0 = greedy), got \(temperature)") }
+        do { try SamplingOptions(temperature: temperature, seed: seed).validate() } catch { throw ValidationError("\(error)") }
         if let comparableWithin, ComparableLimits(argument: comparableWithin) == nil {
             throw ValidationError("--comparable-within takes three positive whole numbers S,L,T (sentences, tokens per sentence, tokens per passage), e.g. 16,32,256; got '\(comparableWithin)'")
         }

@@ -26,15 +26,12 @@ struct ComparableLimits {
         self.init(sentences: parts[0], sentenceTokens: parts[1], passageTokens: parts[2])
     }
 
-    /// Whether a passage cut into `sentences` is within the limits, its tokens counted as OPT reads
-    /// it (`[</s>]` + sentence 1, then the rest).
-    func admits(_ sentences: [String], tokenizer: Tokenizer) -> Bool {
-        if let limit = self.sentences, sentences.count > limit { return false }
-        if let limit = sentenceTokens, sentences.contains(where: { tokenizer.encode($0).count > limit }) { return false }
-        if let limit = passageTokens, let first = sentences.first,
-           tokenizer.encode(first).count + tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false).count > limit {
-            return false
-        }
+    /// Whether a passage is within the limits, given its sentences' token counts (each encoded as
+    /// a sentence) and its token count as OPT reads it (`[</s>]` + sentence 1, then the rest).
+    func admits(sentenceLengths: [Int], passageTokens: Int) -> Bool {
+        if let limit = sentences, sentenceLengths.count > limit { return false }
+        if let limit = sentenceTokens, sentenceLengths.contains(where: { $0 > limit }) { return false }
+        if let limit = self.passageTokens, passageTokens > limit { return false }
         return true
     }
 }
@@ -69,23 +66,26 @@ enum EvalFigures {
         var decisions = 0, correct = 0, skipped = 0
         var whole = splitter
         whole.maxSentences = nil
+        var passages: [TokenBatch] = []
         for text in texts {
             let batch = try collate([text])
             guard let passage = batch.passages.first else { continue }
+            passages.append(passage)
             let loss = try withNoGrad { try model.loss(passage, continues: batch.continues[0]) }
             decisions += passage.batch
             correct += loss.stopCorrect
             let sentences = whole.split(text)
             guard sentences.count > 1 else { continue }
-            guard sentences.count == passage.batch, sentences.allSatisfy({ tokenizer.encode($0).count <= maxSentenceLength }),
-                  options.comparable.admits(sentences, tokenizer: tokenizer) else {
+            let lengths = sentences.map { tokenizer.encode($0).count }
+            let continuation = tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
+            guard sentences.count == passage.batch, lengths.allSatisfy({ $0 <= maxSentenceLength }),
+                  options.comparable.admits(sentenceLengths: lengths, passageTokens: lengths[0] + continuation.count) else {
                 skipped += 1
                 continue
             }
-            let continuation = tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
             try comparable.addSLLM(loss, continuationTokens: continuation.count)
         }
-        let generation = try stopsBeforeCap(model, texts: texts, collate: collate, cap: splitter.maxSentences ?? model.llmConfig.maxPositionEmbeddings,
+        let generation = try stopsBeforeCap(model, passages: passages, cap: splitter.maxSentences ?? model.llmConfig.maxPositionEmbeddings,
                                             maxSentenceLength: maxSentenceLength, sampling: options.sampling)
         return ["stop_accuracy": decisions > 0 ? Double(correct) / Double(decisions) : Double.nan, "stop_decisions": decisions,
                 "comparable_nats_per_token": comparable.natsPerToken, "comparable_ppl": comparable.ppl,
@@ -94,17 +94,16 @@ enum EvalFigures {
                 "generated_sentences_mean": generation.meanSentences]
     }
 
-    /// How often free generation ends by the stop head (the floor of issue 10): each passage of
-    /// two or more sentences, as the SLLM sees it, is cut in half; the first half is the prompt
+    /// How often free generation ends by the stop head (the floor of issue 10): each of `passages`
+    /// (rows as the SLLM sees them) with two or more sentences is cut in half; the first half is the prompt
     /// and the SLLM continues (greedily unless `sampling` says otherwise, one sampler for the
     /// whole run) until its stop head says stop or the text holds `cap` sentences (max_sen_num).
-    static func stopsBeforeCap(_ model: SentenceLLM, texts: [String], collate: ([String]) throws -> PassageBatch,
-                               cap: Int, maxSentenceLength: Int, sampling: SamplingOptions) throws -> (share: Double, prompts: Int, meanSentences: Double) {
+    static func stopsBeforeCap(_ model: SentenceLLM, passages: [TokenBatch], cap: Int, maxSentenceLength: Int,
+                               sampling: SamplingOptions) throws -> (share: Double, prompts: Int, meanSentences: Double) {
         var prompts = 0, stopped = 0, generatedSentences = 0
         let sampler = try Sampler(options: sampling, vocabulary: model.svae.config.vocabularySize)
         let generator = SentenceLLMGenerator(sllm: model, capacity: cap)
-        for text in texts {
-            guard let passage = try collate([text]).passages.first, passage.batch >= 2 else { continue }
+        for passage in passages where passage.batch >= 2 {
             let prompt = (0..<passage.batch / 2).map { row in
                 (0..<passage.length).compactMap { passage.mask[row * passage.length + $0] ? passage.ids[row * passage.length + $0] : nil }
             }
@@ -130,7 +129,9 @@ enum EvalFigures {
             guard sentences.count > 1 else { continue }
             let prefix = tokenizer.encode(sentences[0])
             let ids = prefix + tokenizer.encode(sentences.dropFirst().joined(), addSpecialTokens: false)
-            guard ids.count <= maxLength, options.comparable.admits(sentences, tokenizer: tokenizer) else {
+            guard ids.count <= maxLength,
+                  options.comparable.admits(sentenceLengths: [prefix.count] + sentences.dropFirst().map { tokenizer.encode($0).count },
+                                            passageTokens: ids.count) else {
                 skipped += 1
                 continue
             }
