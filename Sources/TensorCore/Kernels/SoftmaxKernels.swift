@@ -13,7 +13,7 @@ extension Kernels {
         var acc = FloatVector()
         var i = 0
         while i + 16 <= n {
-            let e = vectorExp(loadVector(x + i) - m)
+            let e = vectorExpNonPositive(loadVector(x + i) - m)
             storeVector(e, out + i)
             acc += e
             i += 16
@@ -52,7 +52,7 @@ extension Kernels {
         var acc = FloatVector()
         var i = 0
         while i + 16 <= n {
-            acc += vectorExp(loadVector(x + i) - m)
+            acc += vectorExpNonPositive(loadVector(x + i) - m)
             i += 16
         }
         var total = acc.sum()
