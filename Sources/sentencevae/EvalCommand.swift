@@ -21,7 +21,8 @@ struct EvalCommand: ParsableCommand {
             SVAE: each sentence's tokens after </s> plus EOS; SLLM: the decoded tokens of sentences \
             2..n plus EOS; OPT: every real next token. Compare models by this.
               ppl_original    the original's figure (data_eval.py): exp of the mean of per-batch means.
-              svae            exact_match and token_accuracy of greedy reconstruction from the vector.
+              svae            exact_match and token_accuracy of greedy reconstruction from the vector, \
+            and the same by target length (by_length: 1-4, 5-8, 9-16, 17+ tokens, EOS included).
               sllm            stop_accuracy (every stop decision; a passage cut at max_sen_num is \
             taught "continue" at its last sentence), comparable_ppl: its nats on sentences 2..n (decoded \
             tokens + EOS + the stop head's "continue") per OPT token of that text, and stop_before_cap: \
@@ -123,9 +124,15 @@ struct EvalCommand: ParsableCommand {
         if json {
             print(try jsonLine(figures))
         } else {
+            func text(_ v: Any) -> String { v is Double ? String(format: "%.6g", v as! Double) : "\(v)" }
             for key in figures.keys.sorted() {
-                let v = figures[key]!
-                print(key.padding(toLength: 28, withPad: " ", startingAt: 0), v is Double ? String(format: "%.6g", v as! Double) : "\(v)")
+                if let rows = figures[key] as? [[String: Any]] {
+                    // by_length: one line per bucket.
+                    print(key)
+                    for row in rows { print("  " + row.keys.sorted().map { "\($0) \(text(row[$0]!))" }.joined(separator: ", ")) }
+                } else {
+                    print(key.padding(toLength: 28, withPad: " ", startingAt: 0), text(figures[key]!))
+                }
             }
         }
     }

@@ -52,8 +52,12 @@ enum EvalFigures {
             try collate(Array(texts[$0..<min($0 + batchSize, texts.count)]))
         }
         let r = try Reconstruction.evaluate(model, batches: batches)
+        let byLength: [[String: Any]] = r.byLength.enumerated().filter { $0.element.sentences > 0 }.map { i, b in
+            ["target_tokens": ReconstructionResult.bucketName(i), "sentences": b.sentences, "exact_match": b.exactMatch,
+             "token_accuracy": b.tokenAccuracy, "reconstructed_tokens": b.tokens]
+        }
         return ["sentences": r.sentences, "exact_match": r.exactMatch, "token_accuracy": r.tokenAccuracy,
-                "reconstructed_tokens": r.tokens]
+                "reconstructed_tokens": r.tokens, "by_length": byLength]
     }
 
     /// SLLM: stop accuracy (as `eval_sllm.py`) and the figure comparable with OPT's. A passage

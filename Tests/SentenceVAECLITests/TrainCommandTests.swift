@@ -50,6 +50,10 @@ final class TrainCommandTests: XCTestCase {
         let figures = try CommandRunner.json(eval.out)
         for key in ["ppl", "token_accuracy", "exact_match", "sentences"] { XCTAssertNotNil(figures[key], key) }
         XCTAssertEqual(figures["sentences"] as? Int, figures["items"] as? Int)
+        // The length buckets partition the sentences and the tokens.
+        let buckets = try XCTUnwrap(figures["by_length"] as? [[String: Any]])
+        XCTAssertEqual(buckets.map { $0["sentences"] as! Int }.reduce(0, +), figures["sentences"] as? Int)
+        XCTAssertEqual(buckets.map { $0["reconstructed_tokens"] as! Int }.reduce(0, +), figures["reconstructed_tokens"] as? Int)
         // The trainer's last eval (on the EMA weights it saved) is eval's figure.
         let trainerPPL = records.last { $0["eval_ppl"] != nil }!["eval_ppl"] as! Double
         XCTAssertEqual(figures["ppl"] as! Double, trainerPPL, accuracy: 1e-4 * trainerPPL)

@@ -14,6 +14,25 @@ public struct ReconstructionResult: Sendable {
 
     public var exactMatch: Double { sentences > 0 ? Double(exact) / Double(sentences) : .nan }
     public var tokenAccuracy: Double { tokens > 0 ? Double(correctTokens) / Double(tokens) : .nan }
+
+    /// The same counts by target length (tokens after `</s>`, EOS included), in `lengthBuckets`:
+    /// where a sentence vector stops holding its sentence.
+    public var byLength: [ReconstructionResult] = []
+    /// Upper bounds (inclusive) of the length buckets; the last is open-ended.
+    public static let lengthBuckets = [4, 8, 16, Int.max]
+
+    /// The range of target lengths bucket `i` holds, e.g. "5-8" or "17+".
+    public static func bucketName(_ i: Int) -> String {
+        let low = i == 0 ? 1 : lengthBuckets[i - 1] + 1
+        return lengthBuckets[i] == Int.max ? "\(low)+" : "\(low)-\(lengthBuckets[i])"
+    }
+
+    mutating func add(target: [Int], output: [Int]) {
+        sentences += 1
+        tokens += target.count
+        correctTokens += zip(target, output).filter { $0 == $1 }.count
+        if output == target { exact += 1 }
+    }
 }
 
 public enum Reconstruction {
@@ -21,6 +40,7 @@ public enum Reconstruction {
     public static func evaluate(_ model: SentenceVAE, batches: [TokenBatch],
                                 onSentence: (([Int], [Int]) -> Void)? = nil) throws -> ReconstructionResult {
         var result = ReconstructionResult()
+        result.byLength = Array(repeating: ReconstructionResult(), count: ReconstructionResult.lengthBuckets.count)
         let generator = SentenceDecoderGenerator(decoder: model.decoder)
         let sampler = try Sampler(options: .greedy, vocabulary: model.config.vocabularySize)
         let hidden = model.config.hiddenSize
@@ -30,10 +50,9 @@ public enum Reconstruction {
                 let ids = Array(batch.ids[(row * batch.length)..<(row * batch.length + length)])
                 let target = Array(ids.dropFirst()) + [model.config.eosId]
                 let output = try generator.generate(memory: vectors.data + row * hidden, sampler: sampler, maxTokens: target.count + 8)
-                result.sentences += 1
-                result.tokens += target.count
-                result.correctTokens += zip(target, output).filter { $0 == $1 }.count
-                if output == target { result.exact += 1 }
+                result.add(target: target, output: output)
+                let bucket = ReconstructionResult.lengthBuckets.firstIndex { target.count <= $0 }!
+                result.byLength[bucket].add(target: target, output: output)
                 onSentence?(ids, output)
             }
         }
