@@ -52,12 +52,13 @@ enum EvalFigures {
             try collate(Array(texts[$0..<min($0 + batchSize, texts.count)]))
         }
         let r = try Reconstruction.evaluate(model, batches: batches)
-        let byLength: [[String: Any]] = r.byLength.enumerated().filter { $0.element.sentences > 0 }.map { i, b in
-            ["target_tokens": ReconstructionResult.bucketName(i), "sentences": b.sentences, "exact_match": b.exactMatch,
-             "token_accuracy": b.tokenAccuracy, "reconstructed_tokens": b.tokens]
+        func figures(_ c: ReconstructionCounts) -> [String: Any] {
+            ["sentences": c.sentences, "exact_match": c.exactMatch, "token_accuracy": c.tokenAccuracy, "reconstructed_tokens": c.tokens]
         }
-        return ["sentences": r.sentences, "exact_match": r.exactMatch, "token_accuracy": r.tokenAccuracy,
-                "reconstructed_tokens": r.tokens, "by_length": byLength]
+        let byLength = r.byLength.enumerated().filter { $0.element.sentences > 0 }.map { i, counts in
+            figures(counts).merging(["target_tokens": ReconstructionResult.bucketName(i)]) { $1 }
+        }
+        return figures(r.total).merging(["by_length": byLength]) { $1 }
     }
 
     /// SLLM: stop accuracy (as `eval_sllm.py`) and the figure comparable with OPT's. A passage
