@@ -3,12 +3,14 @@ import Accelerate   // macOS: the same cblas_* interface (see BLAS.swift)
 #else
 import CBLAS
 #endif
+import CPUKernels
 
 /// The bridge to the BLAS, and the one place that decides how a product is computed.
 ///
-/// OpenBLAS itself runs single-threaded; we split work over `Threads.shared`, so the process has one
-/// pool of threads and no oversubscription. One-row products go to `sgemv`: OpenBLAS's `sgemm` with
-/// M = 1 is 3–20× slower (DESIGN.md §5).
+/// Products of many rows run on our own AVX2 sgemm where that is the best kernel the machine has
+/// (`usesOwnSgemm`), else on the BLAS's. Either runs single-threaded; we split work over
+/// `Threads.shared`, so the process has one pool of threads and no oversubscription. One-row
+/// products go to `sgemv`: OpenBLAS's `sgemm` with M = 1 is 3–20× slower (DESIGN.md §5).
 ///
 /// On macOS the same `cblas_sgemm`/`cblas_sgemv` calls go to Accelerate (the only macOS-specific
 /// code is the import and the thread setting below). It is not tested by CI, which runs on Linux.
@@ -61,8 +63,9 @@ public enum BLAS {
         let pool = Threads.shared
         let work = m * n * k
         let tasks = work < 1 << 18 ? 1 : pool.threadCount
+        let own = usesOwnSgemm
         if tasks == 1 {
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            sgemm(own: own, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: beta)
             return
         }
         // Split the longer side of C into equal blocks (multiples of 16), one per thread.
@@ -70,23 +73,47 @@ public enum BLAS {
         let extent = splitRows ? m : n
         let block = ((extent + tasks - 1) / tasks + 15) / 16 * 16
         var args = GemmBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                              c: c, ldc: ldc, beta: beta, splitRows: splitRows, block: block)
+                              c: c, ldc: ldc, beta: beta, splitRows: splitRows, block: block, own: own)
         pool.run((extent + block - 1) / block, context: &args) { context, i in
             let g = context!.assumingMemoryBound(to: GemmBlocks.self).pointee
-            let ta = g.transA ? CblasTrans : CblasNoTrans, tb = g.transB ? CblasTrans : CblasNoTrans
             let start = i * g.block
             if g.splitRows {
                 let size = min(g.block, g.m - start)
                 let aBlock = g.transA ? g.a + start : g.a + start * g.lda
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(size), Int32(g.n), Int32(g.k), 1, aBlock, Int32(g.lda),
-                            g.b, Int32(g.ldb), g.beta, g.c + start * g.ldc, Int32(g.ldc))
+                BLAS.sgemm(own: g.own, transA: g.transA, transB: g.transB, m: size, n: g.n, k: g.k, a: aBlock, lda: g.lda,
+                      b: g.b, ldb: g.ldb, c: g.c + start * g.ldc, ldc: g.ldc, beta: g.beta)
             } else {
                 let size = min(g.block, g.n - start)
                 let bBlock = g.transB ? g.b + start * g.ldb : g.b + start
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(g.m), Int32(size), Int32(g.k), 1, g.a, Int32(g.lda),
-                            bBlock, Int32(g.ldb), g.beta, g.c + start, Int32(g.ldc))
+                BLAS.sgemm(own: g.own, transA: g.transA, transB: g.transB, m: g.m, n: size, k: g.k, a: g.a, lda: g.lda,
+                      b: bBlock, ldb: g.ldb, c: g.c + start, ldc: g.ldc, beta: g.beta)
             }
         }
+    }
+
+    /// Whether products of many rows run on our AVX2 sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS:
+    /// where the CPU has AVX2+FMA (and `SENTENCEVAE_PORTABLE_KERNELS` is not set) and OpenBLAS's own
+    /// kernels are not AVX-512 ones, which are twice as wide. On the AVX2 machines we measured it
+    /// runs at 80–89 % of the FMA peak at the training shapes, where OpenBLAS's Haswell/Zen kernels
+    /// reach 74–83 % (BENCHMARKS.md).
+    public static var usesOwnSgemm: Bool { NativeKernels.enabled && !openBLASHasAVX512 }
+
+    private static let openBLASHasAVX512: Bool = {
+        guard let core = BLASCore.coreName, let tier = BLASCore.tier(core) else { return false }
+        return tier >= 4
+    }()
+
+    /// One thread's product: `C = op(A)·op(B) + beta·C` with `beta` 0 or 1.
+    private static func sgemm(
+        own: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float
+    ) {
+        // Ours returns 0 only when its packing buffers could not be allocated.
+        if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1) != 0 {
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
+                    Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Arguments of a threaded sgemm, passed to the pool's tasks by pointer (no allocation).
@@ -99,6 +126,7 @@ public enum BLAS {
         let beta: Float
         let splitRows: Bool
         let block: Int
+        let own: Bool
     }
 
     /// Arguments of a threaded sgemv: `y = op(M)·x (+ beta·y)` over blocks of `y`.

@@ -54,6 +54,50 @@ final class BLASTests: XCTestCase {
         }
     }
 
+    /// The products of many rows on both kernels (ours, `CPUKernels/SGEMM.c`, where the CPU runs it,
+    /// and the BLAS's): shapes that cross the packing blocks (MC 168 rows, KC 256, NC 4,080 columns)
+    /// and end in partial tiles, leading dimensions wider than the matrices, and accumulation.
+    func testManyRowProductsOnBothKernels() throws {
+        let saved = (NativeKernels.enabled, Threads.count)
+        defer { (NativeKernels.enabled, Threads.count) = saved }
+        var generator = RandomGenerator(seed: 11)
+        let shapes = [(2, 3, 2), (7, 9, 4_100), (200, 300, 35), (169, 513, 17), (6, 256, 16)]
+        for own in NativeKernels.supported ? [true, false] : [false] {
+            NativeKernels.enabled = own
+            if own { XCTAssertEqual(BLAS.usesOwnSgemm, !(BLASCore.coreName.flatMap(BLASCore.tier).map { $0 >= 4 } ?? false)) }
+            for threads in [1, 2] {
+                Threads.count = threads
+                for (m, k, n) in shapes {
+                    for transA in [false, true] {
+                        for transB in [false, true] {
+                            for accumulate in [false, true] {
+                                let (rowsA, colsA) = transA ? (k, m) : (m, k)
+                                let (rowsB, colsB) = transB ? (n, k) : (k, n)
+                                let lda = colsA + 3, ldb = colsB + 5, ldc = n + 2
+                                let a = Tensor.randn([rowsA * lda], generator: &generator).values
+                                let b = Tensor.randn([rowsB * ldb], generator: &generator).values
+                                let start = Tensor.randn([m * ldc], generator: &generator).values
+                                var c = start
+                                BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                                          c: &c, ldc: ldc, accumulate: accumulate)
+                                // The same product on tight copies, by the naive reference.
+                                let tightA = (0..<rowsA).flatMap { a[($0 * lda)..<($0 * lda + colsA)] }
+                                let tightB = (0..<rowsB).flatMap { b[($0 * ldb)..<($0 * ldb + colsB)] }
+                                let product = naive(tightA, tightB, m: m, n: n, k: k, transA: transA, transB: transB)
+                                var expected = start
+                                for i in 0..<m {
+                                    for j in 0..<n { expected[i * ldc + j] = product[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
+                                }
+                                assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
+                                            "m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate) own=\(own) threads=\(threads)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testGemmAccumulates() {
         let a: [Float] = [1, 2], b: [Float] = [3, 4]
         var c: [Float] = [10]

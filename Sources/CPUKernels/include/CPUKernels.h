@@ -26,6 +26,14 @@ void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long co
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias);
 
+/// Row-major C[m,n] = op(A)·op(B) (+ C when `accumulate`), op(A) of shape [m,k] (A stored [k,m] when
+/// `trans_a`), op(B) of shape [k,n] (B stored [n,k] when `trans_b`, a Linear weight's layout); one
+/// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`. Returns 0, having done
+/// nothing, when the thread's packing buffers (4.3 MB, allocated on its first call and kept) cannot
+/// be allocated, and on CPUs other than x86-64.
+int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                      const float *b, long ldb, float *c, long ldc, int accumulate);
+
 /// Names the calling thread (as `top -H`, perf and gdb show it); at most 15 bytes on Linux.
 /// Here because Swift's Glibc module leaves out `pthread_setname_np`.
 void cpu_kernels_name_thread(const char *name);

@@ -1,0 +1,232 @@
+#include "CPUKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/// A single-threaded sgemm in the shape of BLIS (Goto's algorithm): both operands are copied into
+/// panels that a 6×16 register tile of AVX2 FMAs reads in order. Blocks are sized for the caches of
+/// the x86 cores we run on (32 KB L1d, 512 KB+ L2): a B micro-panel (KC×16, 16 KB) stays in L1 while
+/// the tile walks down an A block (MC×KC, 168 KB) held in L2; a B block (KC×NC) lives in L3.
+/// The caller splits C across threads; each thread packs into its own buffers.
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+enum { MR = 6, NR = 16, KC = 256, MC = 168, NC = 4080 };
+
+/// Per-thread packing buffers, allocated once on a thread's first product and kept: every pool
+/// thread runs products all its life, so the steady state allocates nothing.
+static _Thread_local float *packed_a, *packed_b;
+
+static int ensure_buffers(void) {
+    if (packed_a) return 1;
+    void *a = NULL, *b = NULL;
+    if (posix_memalign(&a, 64, sizeof(float) * MC * KC) != 0) return 0;
+    if (posix_memalign(&b, 64, sizeof(float) * NC * KC) != 0) { free(a); return 0; }
+    packed_a = a;
+    packed_b = b;
+    return 1;
+}
+
+/// Rows [i0, i0+mc) and columns [p0, p0+kc) of op(A) as MR-row strips, k-major inside a strip
+/// (strip s, step p: MR floats), the last strip padded with zeros.
+static void pack_a(const float *a, long lda, int trans, long i0, long mc, long p0, long kc, float *out) {
+    const long whole = mc / MR * MR;
+    if (trans) {
+        // A stored [k,m]: walk each stored row once, dealing six floats to each strip.
+        for (long p = 0; p < kc; p++) {
+            const float *src = a + (p0 + p) * lda + i0;
+            for (long s = 0; s < whole; s += MR) memcpy(out + s * kc + p * MR, src + s, sizeof(float) * MR);
+        }
+    } else {
+        for (long s = 0; s < whole; s += MR) {
+            const float *r0 = a + (i0 + s) * lda + p0;
+            float *o = out + s * kc;
+            for (long p = 0; p < kc; p++)
+                for (long r = 0; r < MR; r++) o[p * MR + r] = r0[r * lda + p];
+        }
+    }
+    if (whole < mc) {
+        float *o = out + whole * kc;
+        for (long p = 0; p < kc; p++)
+            for (long r = 0; r < MR; r++) {
+                const long i = i0 + whole + r, pp = p0 + p;
+                o[p * MR + r] = whole + r < mc ? (trans ? a[pp * lda + i] : a[i * lda + pp]) : 0;
+            }
+    }
+}
+
+/// Eight rows of eight floats transposed: in[r][c] (row stride `ld`) to out[c][r] (row stride NR).
+AVX2 static inline void transpose8(const float *in, long ld, float *out) {
+    __m256 r0 = _mm256_loadu_ps(in), r1 = _mm256_loadu_ps(in + ld), r2 = _mm256_loadu_ps(in + 2 * ld),
+           r3 = _mm256_loadu_ps(in + 3 * ld), r4 = _mm256_loadu_ps(in + 4 * ld), r5 = _mm256_loadu_ps(in + 5 * ld),
+           r6 = _mm256_loadu_ps(in + 6 * ld), r7 = _mm256_loadu_ps(in + 7 * ld);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_store_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_store_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_store_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_store_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_store_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_store_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_store_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_store_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/// Columns [j0, j0+nc) and rows [p0, p0+kc) of op(B) (shape [k,n]) as NR-column panels, k-major
+/// inside a panel (panel q, step p: NR floats), the last panel padded with zeros. B stored [n,k]
+/// (`trans`, the layout of a Linear weight) is transposed eight by eight.
+AVX2 static void pack_b(const float *b, long ldb, int trans, long j0, long nc, long p0, long kc, float *out) {
+    for (long q = 0; q < nc; q += NR) {
+        const long cols = nc - q < NR ? nc - q : NR;
+        if (cols == NR && !trans) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + q;
+                _mm256_store_ps(out + p * NR, _mm256_loadu_ps(src));
+                _mm256_store_ps(out + p * NR + 8, _mm256_loadu_ps(src + 8));
+            }
+        } else if (cols == NR) {
+            const float *src = b + (j0 + q) * ldb + p0;
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                transpose8(src + p, ldb, out + p * NR);
+                transpose8(src + 8 * ldb + p, ldb, out + p * NR + 8);
+            }
+            for (; p < kc; p++)
+                for (long c = 0; c < NR; c++) out[p * NR + c] = src[c * ldb + p];
+        } else {
+            for (long p = 0; p < kc; p++)
+                for (long c = 0; c < NR; c++) {
+                    const long j = j0 + q + c, pp = p0 + p;
+                    out[p * NR + c] = c < cols ? (trans ? b[j * ldb + pp] : b[pp * ldb + j]) : 0;
+                }
+        }
+        out += NR * kc;
+    }
+}
+
+/// Asks for the source of the next B panel ahead of its packing (into L2: it is read once).
+static void prefetch_b(const float *b, long ldb, int trans, long j0, long cols, long p0, long kc) {
+    if (trans) {
+        for (long c = 0; c < cols; c++)
+            for (long p = 0; p < kc; p += 16) __builtin_prefetch(b + (j0 + c) * ldb + p0 + p, 0, 2);
+    } else {
+        for (long p = 0; p < kc; p++) __builtin_prefetch(b + (p0 + p) * ldb + j0, 0, 2);
+    }
+}
+
+/// One step of p: two loads of B, six broadcasts of A, twelve FMAs.
+#define STEP(ap, bp)                                                                                  \
+    do {                                                                                              \
+        const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps((bp) + 8);                         \
+        __m256 a;                                                                                     \
+        a = _mm256_broadcast_ss((ap) + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01); \
+        a = _mm256_broadcast_ss((ap) + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11); \
+        a = _mm256_broadcast_ss((ap) + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21); \
+        a = _mm256_broadcast_ss((ap) + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31); \
+        a = _mm256_broadcast_ss((ap) + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41); \
+        a = _mm256_broadcast_ss((ap) + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51); \
+    } while (0)
+
+/// C tile (rows × cols ≤ 6×16) = (C when `accumulate`) + Σ_p ap[p]·bpᵀ[p] in twelve accumulators.
+/// Four steps per loop turn: at one step per turn the loop's own instructions held the tile at
+/// 80–84 % of the FMA peak, at four 87–98 % (AMD EPYC, panels in L1/L2).
+AVX2 static void kernel_6x16(long kc, const float *ap, const float *bp, float *c, long ldc, int accumulate,
+                             long rows, long cols) {
+    for (long r = 0; r < rows; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+    }
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+           c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    long p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        STEP(ap, bp);
+        STEP(ap + MR, bp + NR);
+        STEP(ap + 2 * MR, bp + 2 * NR);
+        STEP(ap + 3 * MR, bp + 3 * NR);
+        ap += 4 * MR;
+        bp += 4 * NR;
+    }
+    for (; p < kc; p++) {
+        STEP(ap, bp);
+        ap += MR;
+        bp += NR;
+    }
+    const __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    if (rows == MR && cols == NR) {
+        for (long r = 0; r < MR; r++) {
+            float *o = c + r * ldc;
+            __m256 x0 = acc[2 * r], x1 = acc[2 * r + 1];
+            if (accumulate) {
+                x0 = _mm256_add_ps(x0, _mm256_loadu_ps(o));
+                x1 = _mm256_add_ps(x1, _mm256_loadu_ps(o + 8));
+            }
+            _mm256_storeu_ps(o, x0);
+            _mm256_storeu_ps(o + 8, x1);
+        }
+        return;
+    }
+    float tile[MR * NR] __attribute__((aligned(32)));
+    for (long r = 0; r < MR; r++) {
+        _mm256_store_ps(tile + r * NR, acc[2 * r]);
+        _mm256_store_ps(tile + r * NR + 8, acc[2 * r + 1]);
+    }
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0) + tile[r * NR + j];
+}
+
+int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                      const float *b, long ldb, float *c, long ldc, int accumulate) {
+    if (m <= 0 || n <= 0) return 1;
+    if (k <= 0) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
+        return 1;
+    }
+    if (!ensure_buffers()) return 0;
+    for (long j0 = 0; j0 < n; j0 += NC) {
+        const long nc = n - j0 < NC ? n - j0 : NC;
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            const long kc = k - p0 < KC ? k - p0 : KC;
+            const int add = accumulate || p0 > 0;
+            for (long i0 = 0; i0 < m; i0 += MC) {
+                const long mc = m - i0 < MC ? m - i0 : MC;
+                pack_a(a, lda, trans_a, i0, mc, p0, kc, packed_a);
+                for (long q = 0; q < nc; q += NR) {
+                    float *bp = packed_b + q * kc;
+                    const long cols = nc - q < NR ? nc - q : NR;
+                    // Each B panel is packed just before its first use, so the tiles of the first A
+                    // block read it from L1; while they run, the next panel's source is prefetched.
+                    if (i0 == 0) {
+                        pack_b(b, ldb, trans_b, j0 + q, cols, p0, kc, bp);
+                        if (q + NR < nc) prefetch_b(b, ldb, trans_b, j0 + q + NR, nc - q - NR < NR ? nc - q - NR : NR, p0, kc);
+                    }
+                    for (long s = 0; s < mc; s += MR) {
+                        const long rows = mc - s < MR ? mc - s : MR;
+                        kernel_6x16(kc, packed_a + s * kc, bp, c + (i0 + s) * ldc + j0 + q, ldc, add, rows, cols);
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+#else
+
+int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                      const float *b, long ldb, float *c, long ldc, int accumulate) {
+    (void)trans_a; (void)trans_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
+    (void)c; (void)ldc; (void)accumulate;
+    return 0;
+}
+
+#endif
