@@ -34,6 +34,14 @@ void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long star
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                       const float *b, long ldb, float *c, long ldc, int accumulate);
 
+/// scores[j] = scale · (q · keys[j]) for j < count, key rows `stride` floats apart, `dim` floats
+/// each (one attention head of one query; Attention.c).
+void cpu_kernels_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
+                                  float scale, float *scores);
+
+/// out[c] = Σ_{j<count} p[j] · values[j][c] for c < dim, value rows `stride` floats apart.
+void cpu_kernels_attention_mix(const float *p, const float *values, long stride, long count, long dim, float *out);
+
 /// Names the calling thread (as `top -H`, perf and gdb show it); at most 15 bytes on Linux.
 /// Here because Swift's Glibc module leaves out `pthread_setname_np`.
 void cpu_kernels_name_thread(const char *name);

@@ -54,18 +54,11 @@ final class CachedAttention {
         let s = a.scores + h * total
         for i in 0..<a.n {
             let visible = a.causal ? a.past + i + 1 : total
-            let qi = a.q + i * width + h * a.headDim
-            for j in 0..<visible {
-                s[j] = Kernels.dot(qi, a.keys + j * width + h * a.headDim, count: a.headDim) * a.scale
-            }
+            let column = i * width + h * a.headDim
+            Kernels.attentionScores(a.q + column, keys: a.keys + h * a.headDim, stride: width, count: visible, dim: a.headDim,
+                                    scale: a.scale, into: s)
             Kernels.softmaxRow(s, s, count: visible)
-            let o = a.out + i * width + h * a.headDim
-            o.update(repeating: 0, count: a.headDim)
-            for j in 0..<visible {
-                let p = s[j]
-                let v = a.values + j * width + h * a.headDim
-                for d in 0..<a.headDim { o[d] += p * v[d] }
-            }
+            Kernels.attentionMix(s, values: a.values + h * a.headDim, stride: width, count: visible, dim: a.headDim, into: a.out + column)
         }
     }
 }
