@@ -91,17 +91,25 @@ public enum BLAS {
         }
     }
 
-    /// Whether products of many rows run on our AVX2 sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS:
-    /// where the CPU has AVX2+FMA (and `SENTENCEVAE_PORTABLE_KERNELS` is not set) and OpenBLAS's own
-    /// kernels are not AVX-512 ones, which are twice as wide. On the AVX2 machines we measured it
-    /// runs at 80–89 % of the FMA peak at the training shapes, where OpenBLAS's Haswell/Zen kernels
-    /// reach 74–83 % (BENCHMARKS.md).
-    public static var usesOwnSgemm: Bool { NativeKernels.enabled && !openBLASHasAVX512 }
+    /// Whether products of many rows run on our AVX2 sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS's.
+    public static var usesOwnSgemm: Bool { prefersOwnSgemm(nativeKernels: NativeKernels.enabled, blasCore: BLASCore.coreName) }
 
-    private static let openBLASHasAVX512: Bool = {
-        guard let core = BLASCore.coreName, let tier = BLASCore.tier(core) else { return false }
-        return tier >= 4
-    }()
+    /// The rule behind `usesOwnSgemm`: ours where the CPU has AVX2+FMA (and
+    /// `SENTENCEVAE_PORTABLE_KERNELS` is not set) and OpenBLAS's kernels are not AVX-512 ones, which
+    /// are twice as wide — so on Intel Sapphire Rapids, once `BLASStartup` has OpenBLAS on its
+    /// SkylakeX kernels, OpenBLAS keeps the products, and on AMD Zen 3/4 (OpenBLAS's "Zen", AVX2
+    /// kernels) ours takes them. On the AVX2 machines we measured ours runs at 85–87 % of the FMA
+    /// peak at the training shapes, OpenBLAS's Haswell/Zen kernels at 79–82 % (BENCHMARKS.md).
+    /// Never on macOS (`blasCore` nil there): Accelerate is the BLAS to use.
+    static func prefersOwnSgemm(nativeKernels: Bool, blasCore: String?) -> Bool {
+        #if canImport(Accelerate)
+        return false
+        #else
+        guard nativeKernels else { return false }
+        guard let core = blasCore, let tier = BLASCore.tier(core) else { return true }
+        return tier < 4
+        #endif
+    }
 
     /// One thread's product: `C = op(A)·op(B) + beta·C` with `beta` 0 or 1.
     private static func sgemm(

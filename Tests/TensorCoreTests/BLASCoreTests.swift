@@ -68,6 +68,26 @@ final class BLASCoreTests: XCTestCase {
         }
     }
 
+    /// Who then computes products of many rows (`BLAS.prefersOwnSgemm`), from the core OpenBLAS ends
+    /// up on: Sapphire Rapids, moved to SkylakeX (AVX-512 kernels, twice as wide) → OpenBLAS, or left
+    /// on Debian's "Prescott" (a user's OPENBLAS_CORETYPE) → our AVX2 sgemm; Zen 4 on OpenBLAS's
+    /// "Zen" (AVX2 kernels) → ours; no AVX2+FMA → OpenBLAS.
+    func testWhoComputesManyRowProducts() {
+        #if !canImport(Accelerate)
+        for picked in ["Prescott", "Haswell", "SkylakeX"] {
+            let core = BLASCore.preferredCoreType(picked: picked, facts: sapphireRapids) ?? picked
+            XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core), picked)
+        }
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Prescott"))
+        for picked in ["Zen", "Prescott"] {
+            let core = BLASCore.preferredCoreType(picked: picked, facts: zen4) ?? picked
+            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core), picked)
+        }
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, blasCore: "Zen"))
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: nil))
+        #endif
+    }
+
     func testAVX2OnlyGetsHaswellAndOtherArchitecturesAreNotTouched() {
         XCTAssertFalse(haswell.hasSkylakeXAVX512)
         XCTAssertEqual(BLASCore.preferredCoreType(picked: "Prescott", facts: haswell), "Haswell")

@@ -64,7 +64,7 @@ final class BLASTests: XCTestCase {
         let shapes = [(2, 3, 2), (7, 9, 4_100), (200, 300, 35), (169, 513, 17), (6, 256, 16)]
         for own in NativeKernels.supported ? [true, false] : [false] {
             NativeKernels.enabled = own
-            if own { XCTAssertEqual(BLAS.usesOwnSgemm, !(BLASCore.coreName.flatMap(BLASCore.tier).map { $0 >= 4 } ?? false)) }
+            if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName)) }
             for threads in [1, 2] {
                 Threads.count = threads
                 for (m, k, n) in shapes {
