@@ -1,5 +1,6 @@
 #include "CPUKernels.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,18 +17,25 @@
 
 enum { MR = 6, NR = 16, KC = 256, MC = 168, NC = 4080 };
 
-/// Per-thread packing buffers, allocated once on a thread's first product and kept: every pool
-/// thread runs products all its life, so the steady state allocates nothing.
-static _Thread_local float *packed_a, *packed_b;
+/// Per-thread packing buffers (A's MC×KC, then B's NC×KC floats, 4.3 MB), allocated on a thread's
+/// first product and kept until the thread ends: every pool thread runs products all its life, so
+/// the steady state allocates nothing, and a pool that is replaced leaves nothing behind.
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
 
-static int ensure_buffers(void) {
-    if (packed_a) return 1;
-    void *a = NULL, *b = NULL;
-    if (posix_memalign(&a, 64, sizeof(float) * MC * KC) != 0) return 0;
-    if (posix_memalign(&b, 64, sizeof(float) * NC * KC) != 0) { free(a); return 0; }
-    packed_a = a;
-    packed_b = b;
-    return 1;
+static void make_buffers_key(void) { pthread_key_create(&buffers_key, free); }
+
+static float *thread_buffers(void) {
+    pthread_once(&buffers_once, make_buffers_key);
+    float *buffers = pthread_getspecific(buffers_key);
+    if (buffers) return buffers;
+    void *fresh = NULL;
+    if (posix_memalign(&fresh, 64, sizeof(float) * (MC * KC + NC * KC)) != 0) return NULL;
+    if (pthread_setspecific(buffers_key, fresh) != 0) {
+        free(fresh);
+        return NULL;
+    }
+    return fresh;
 }
 
 /// Rows [i0, i0+mc) and columns [p0, p0+kc) of op(A) as MR-row strips, k-major inside a strip
@@ -191,7 +199,9 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
         return 1;
     }
-    if (!ensure_buffers()) return 0;
+    float *const packed_a = thread_buffers();
+    if (!packed_a) return 0;
+    float *const packed_b = packed_a + MC * KC;
     for (long j0 = 0; j0 < n; j0 += NC) {
         const long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {

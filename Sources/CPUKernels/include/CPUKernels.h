@@ -29,8 +29,8 @@ void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long star
 /// Row-major C[m,n] = op(A)·op(B) (+ C when `accumulate`), op(A) of shape [m,k] (A stored [k,m] when
 /// `trans_a`), op(B) of shape [k,n] (B stored [n,k] when `trans_b`, a Linear weight's layout); one
 /// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`. Returns 0, having done
-/// nothing, when the thread's packing buffers (4.3 MB, allocated on its first call and kept) cannot
-/// be allocated, and on CPUs other than x86-64.
+/// nothing, when the thread's packing buffers (4.3 MB, allocated on its first call and kept until
+/// the thread ends) cannot be allocated, and on CPUs other than x86-64.
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                       const float *b, long ldb, float *c, long ldc, int accumulate);
 
