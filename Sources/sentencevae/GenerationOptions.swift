@@ -23,8 +23,12 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("max-length"), help: "Most tokens generated per sentence/answer (default: the model's limit).")
     var maxLength: Int?
 
+    @Option(name: .customLong("repetition-penalty"),
+            help: "transformers' repetition_penalty: logits of tokens already in the text divided (positive) or multiplied (negative) by it; 1 = off, e.g. 1.2. Works with greedy decoding too; the SLLM never penalises the end of sentence.")
+    var repetitionPenalty: Float = 1
+
     var sampling: SamplingOptions {
-        SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed)
+        SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed, repetitionPenalty: repetitionPenalty)
     }
 
     func validate() throws {

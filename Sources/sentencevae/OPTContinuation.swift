@@ -8,6 +8,7 @@ enum OPTContinuation {
         guard budget > 0 else { return [] }
         let generator = OPTGenerator(model: loaded.model, capacity: prompt.count + budget, weights: loaded.weights)
         let sampler = try Sampler(options: sampling, vocabulary: loaded.config.vocabSize)
+        sampler.remember(prompt)   // the repetition penalty sees the prompt, as transformers' does
         var output: [Int] = []
         var logits = try generator(prompt)
         while true {

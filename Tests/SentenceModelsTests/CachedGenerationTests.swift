@@ -110,6 +110,33 @@ final class CachedGenerationTests: XCTestCase {
 
     /// The stop decision: greedy takes the likelier class; sampling draws it at the softmax's rate
     /// (logits 0 and ln 3 → class 1 with probability 3/4 at temperature 1, 0.9 at temperature 0.5).
+    /// transformers' repetition_penalty: a seen token's positive logit is divided, a negative one
+    /// multiplied; picked tokens join the text, the exempt token never is penalised, 1 is off.
+    func testRepetitionPenalty() throws {
+        let flat: [Float] = [2, 1.9, -1, -1.2]
+        let sampler = try Sampler(options: SamplingOptions(repetitionPenalty: 2), vocabulary: 4)
+        XCTAssertEqual(sampler.next(flat), 0)   // nothing seen yet
+        XCTAssertEqual(sampler.next(flat), 1)   // 0 is now 2 / 2 = 1 < 1.9
+        XCTAssertEqual(sampler.next(flat), 0)   // both seen: 1 against 0.95
+        sampler.forgetHistory()
+        XCTAssertEqual(sampler.next(flat), 0)
+        sampler.forgetHistory()
+        sampler.remember([1])
+        XCTAssertEqual(sampler.next([-1.5, -1, -2.5, -2.4]), 0)   // 1 was best; -1 · 2 = -2 < -1.5
+        sampler.forgetHistory()
+        sampler.remember(2)
+        XCTAssertEqual(sampler.next([-1.5, -9, -1, -9]), 0)   // -1 · 2 = -2 < -1.5
+        sampler.exempt = 2
+        XCTAssertEqual(sampler.next([-1.5, -9, -1, -9]), 2)   // exempt: -1 stays
+        let off = try Sampler(options: .greedy, vocabulary: 4)
+        off.remember([0, 1])
+        XCTAssertEqual(off.next(flat), 0)
+        XCTAssertEqual(off.next(flat), 0)
+        for bad: Float in [0, -1, .infinity, .nan] {
+            XCTAssertThrowsError(try Sampler(options: SamplingOptions(repetitionPenalty: bad), vocabulary: 4), "\(bad)")
+        }
+    }
+
     func testStopChoiceIsArgmaxOrADrawAtTheTemperature() throws {
         let logits: [Float] = [0, Float(log(3.0))]
         XCTAssertEqual(try Sampler(options: .greedy, vocabulary: 10).choose(logits, count: 2), 1)

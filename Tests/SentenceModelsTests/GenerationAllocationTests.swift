@@ -81,13 +81,16 @@ final class GenerationAllocationTests: XCTestCase {
         for storage in [WeightFormat.f32, .bf16, .q8] {
             let (model, weights) = try Self.sllm(storage: storage)
             let generator = SentenceLLMGenerator(sllm: model, capacity: 40, weights: weights)
-            let sampler = try Sampler(options: .greedy, vocabulary: 96)
+            // Greedy with the repetition penalty on, so its bookkeeping is counted too.
+            let sampler = try Sampler(options: SamplingOptions(repetitionPenalty: 1.3), vocabulary: 96)
             let prompt = [[2, 10, 11, 12], [2, 20, 21, 22, 23, 24], [2, 30]]
             var sentence: [Int] = []
             var tokens = 0
             // One passage of `sentences` sentences, each of exactly `length` tokens (ignoreEOS).
             func passage(sentences: Int, length: Int) throws {
                 try generator.prefill(prompt)
+                sampler.forgetHistory()
+                for i in 0..<prompt.count { sampler.remember(prompt[i]) }
                 for _ in 0..<sentences {
                     _ = generator.shouldContinue()
                     try generator.decodeSentence(sampler: sampler, into: &sentence, maxTokens: length, ignoreEOS: true) { _ in tokens += 1 }

@@ -5,17 +5,24 @@ import TensorCore
 /// `torch.argmax`); otherwise logits are divided by the temperature, cut to the `topK` best
 /// (0 = all), then to the smallest set whose probability reaches `topP` (1 = all), and sampled
 /// from a seeded generator, so a seed gives the same text every run.
+///
+/// `repetitionPenalty` (1 = off) is transformers' `repetition_penalty`, applied first: the logit of
+/// every token already in the text (the prompt and what was generated, see `Sampler.remember`) is
+/// divided by it when positive and multiplied by it when negative, so values above 1 make repeats
+/// less likely, greedy decoding included.
 public struct SamplingOptions: Equatable, Sendable {
     public var temperature: Float
     public var topK: Int
     public var topP: Float
     public var seed: UInt64
+    public var repetitionPenalty: Float
 
-    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0, repetitionPenalty: Float = 1) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.seed = seed
+        self.repetitionPenalty = repetitionPenalty
     }
 
     public static let greedy = SamplingOptions()
@@ -26,17 +33,28 @@ public struct SamplingOptions: Equatable, Sendable {
         }
         guard topK >= 0 else { throw TensorError.invalidArgument(op: "sampling", reason: "top-k must be ≥ 0 (0 = off), got \(topK)") }
         guard topP > 0, topP <= 1 else { throw TensorError.invalidArgument(op: "sampling", reason: "top-p must be in (0, 1], got \(topP)") }
+        guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
+            throw TensorError.invalidArgument(op: "sampling", reason: "repetition penalty must be > 0 (1 = off), got \(repetitionPenalty)")
+        }
     }
 }
 
-/// Picks tokens from logits. Owns its scratch (probabilities, candidate order), sized once for
-/// the vocabulary, so sampling allocates nothing per token.
+/// Picks tokens from logits. Owns its scratch (probabilities, candidate order, the text's tokens
+/// for the repetition penalty), sized once for the vocabulary, so sampling allocates nothing per
+/// token.
 public final class Sampler {
     public let options: SamplingOptions
+    /// A token the repetition penalty leaves alone: the sentence decoder's end of sentence, which
+    /// every sentence of an SLLM's text has, so penalising it would keep sentences from ending.
+    public var exempt: Int?
     private var generator: RandomGenerator
     private let probabilities: UnsafeMutablePointer<Float>
     private let order: UnsafeMutablePointer<Int32>
     private let vocabulary: Int
+    private let seen: UnsafeMutablePointer<Bool>          // per token: in the text so far
+    private let history: UnsafeMutablePointer<Int32>      // the distinct tokens of the text
+    private var historyCount = 0
+    private let penalized: UnsafeMutablePointer<Float>    // logits after the penalty
 
     public init(options: SamplingOptions, vocabulary: Int) throws {
         try options.validate()
@@ -45,11 +63,55 @@ public final class Sampler {
         generator = RandomGenerator(seed: options.seed)
         probabilities = .allocate(capacity: vocabulary)
         order = .allocate(capacity: vocabulary)
+        let tracked = options.repetitionPenalty == 1 ? 1 : vocabulary
+        seen = .allocate(capacity: tracked)
+        seen.initialize(repeating: false, count: tracked)
+        history = .allocate(capacity: tracked)
+        penalized = .allocate(capacity: tracked)
     }
 
     deinit {
         probabilities.deallocate()
         order.deallocate()
+        seen.deallocate()
+        history.deallocate()
+        penalized.deallocate()
+    }
+
+    private var penalizes: Bool { options.repetitionPenalty != 1 }
+
+    /// Starts a new text: the repetition penalty forgets the tokens it has seen.
+    public func forgetHistory() {
+        guard penalizes else { return }
+        for i in 0..<historyCount { seen[Int(history[i])] = false }
+        historyCount = 0
+    }
+
+    /// Adds a token of the text (the prompt's; `next` adds the ones it picks) to what the repetition
+    /// penalty sees. Ids outside the vocabulary are ignored.
+    public func remember(_ token: Int) {
+        guard penalizes, token >= 0, token < vocabulary, !seen[token] else { return }
+        seen[token] = true
+        history[historyCount] = Int32(token)
+        historyCount += 1
+    }
+
+    public func remember(_ tokens: [Int]) {
+        for i in 0..<tokens.count { remember(tokens[i]) }   // by index: unoptimised builds allocate in `for x in array`
+    }
+
+    /// `logits`, or a copy with the text's tokens penalised.
+    private func applyingPenalty(_ logits: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        guard penalizes, historyCount > 0 else { return logits }
+        penalized.update(from: logits, count: vocabulary)
+        let factor = options.repetitionPenalty
+        for i in 0..<historyCount {
+            let id = Int(history[i])
+            guard id != exempt else { continue }
+            let l = penalized[id]
+            penalized[id] = l > 0 ? l / factor : l * factor
+        }
+        return UnsafePointer(penalized)
     }
 
     public static func argmax(_ logits: UnsafePointer<Float>, count: Int) -> Int {
@@ -58,8 +120,15 @@ public final class Sampler {
         return best
     }
 
-    /// The next token for `logits` (`[vocabulary]`; not modified).
+    /// The next token for `logits` (`[vocabulary]`; not modified); the repetition penalty then
+    /// counts it as part of the text.
     public func next(_ logits: UnsafePointer<Float>) -> Int {
+        let token = pick(applyingPenalty(logits))
+        remember(token)
+        return token
+    }
+
+    private func pick(_ logits: UnsafePointer<Float>) -> Int {
         guard options.temperature > 0 else { return Self.argmax(logits, count: vocabulary) }
         Kernels.affine(logits, scale: 1 / options.temperature, shift: 0, probabilities, count: vocabulary)
         var candidates = vocabulary

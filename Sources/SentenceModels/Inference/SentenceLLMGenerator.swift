@@ -126,6 +126,10 @@ public final class SentenceLLMGenerator {
     public func generate(prompt sentences: [[Int]], maxSentences: Int, sampler: Sampler, maxTokens: Int? = nil,
                          onToken: ((Int) -> Void)? = nil, onSentence: (([Int]) -> Void)? = nil) throws -> Result {
         try prefill(sentences)
+        // The repetition penalty sees the prompt and the generated sentences, never the end of sentence.
+        sampler.exempt = sllm.svae.config.eosId
+        sampler.forgetHistory()
+        for i in 0..<sentences.count { sampler.remember(sentences[i]) }
         var generated: [[Int]] = []
         while generated.count < maxSentences {
             guard shouldContinue(sampler: sampler) else { return Result(sentences: generated, stopped: true) }
