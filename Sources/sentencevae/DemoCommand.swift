@@ -106,6 +106,7 @@ struct DemoCommand: ParsableCommand {
             if !json { print("   \(Self.clauses[i])\n → ", terminator: ""); fflush(stdout) }
             var stream = TextStream(tokenizer: tokenizer)
             let memory = Array(vectors[(i * config.hiddenSize)..<((i + 1) * config.hiddenSize)])
+            sampler.forgetHistory()   // each sentence is a text of its own for --repetition-penalty
             let output = try decoder.generate(memory: memory, sampler: sampler, maxTokens: generation.maxLength) { id in
                 stats.token()
                 if !json { print(stream.append(id), terminator: ""); fflush(stdout) }

@@ -117,6 +117,7 @@ struct SVAECommand: ParsableCommand {
             }
             var stream = TextStream(tokenizer: tokenizer)
             let memory = Array(vectors[(i * modelConfig.hiddenSize)..<((i + 1) * modelConfig.hiddenSize)])
+            sampler.forgetHistory()   // each sentence is a text of its own for --repetition-penalty
             let output = try decoder.generate(memory: memory, sampler: sampler, maxTokens: generation.maxLength) { id in
                 stats.token()
                 let piece = stream.append(id)
