@@ -73,6 +73,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("repetition-penalty"), help: "SLLM free generation: transformers' repetition_penalty over the prompt's and generated tokens (1 = off).")
     var repetitionPenalty: Float = 1
 
+    @Option(name: .customLong("no-repeat-ngram-size"), help: "SLLM free generation: transformers' no_repeat_ngram_size over the prompt's and generated tokens (0 = off).")
+    var noRepeatNgramSize: Int = 0
+
+    private var freeGeneration: SamplingOptions {
+        SamplingOptions(temperature: temperature, seed: seed, repetitionPenalty: repetitionPenalty, noRepeatNgramSize: noRepeatNgramSize)
+    }
+
     @Flag(help: "Print one JSON object with every figure.")
     var json = false
 
@@ -81,7 +88,7 @@ struct EvalCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if kind != .opt, checkpoint == nil { throw ValidationError("--checkpoint is required for \(kind.rawValue)") }
-        do { try SamplingOptions(temperature: temperature, seed: seed, repetitionPenalty: repetitionPenalty).validate() } catch { throw ValidationError("\(error)") }
+        do { try freeGeneration.validate() } catch { throw ValidationError("\(error)") }
         if let comparableWithin, ComparableLimits(argument: comparableWithin) == nil {
             throw ValidationError("--comparable-within takes three positive whole numbers S,L,T (sentences, tokens per sentence, tokens per passage), e.g. 16,32,256; got '\(comparableWithin)'")
         }
@@ -113,7 +120,7 @@ struct EvalCommand: ParsableCommand {
         do {
             result = try setup.perplexity(texts, batchSize ?? setup.training.batchSize)
             let options = EvalFigureOptions(comparable: comparableWithin.flatMap(ComparableLimits.init(argument:)) ?? .none,
-                                            sampling: SamplingOptions(temperature: temperature, seed: seed, repetitionPenalty: repetitionPenalty))
+                                            sampling: freeGeneration)
             figures = try setup.extras(texts, options)
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
         figures["kind"] = kind.rawValue

@@ -27,8 +27,13 @@ struct GenerationOptions: ParsableArguments {
             help: "transformers' repetition_penalty: logits of tokens already in the text divided (positive) or multiplied (negative) by it; 1 = off, e.g. 1.2. Works with greedy decoding too; the SLLM never penalises the end of sentence.")
     var repetitionPenalty: Float = 1
 
+    @Option(name: .customLong("no-repeat-ngram-size"),
+            help: "transformers' no_repeat_ngram_size: never pick a token that completes an n-gram already in the text (0 = off), e.g. 3. The SLLM never bans the end of sentence.")
+    var noRepeatNgramSize: Int = 0
+
     var sampling: SamplingOptions {
-        SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed, repetitionPenalty: repetitionPenalty)
+        SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed, repetitionPenalty: repetitionPenalty,
+                        noRepeatNgramSize: noRepeatNgramSize)
     }
 
     func validate() throws {

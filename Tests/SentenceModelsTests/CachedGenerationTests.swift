@@ -137,6 +137,27 @@ final class CachedGenerationTests: XCTestCase {
         }
     }
 
+    /// transformers' no_repeat_ngram_size: the token that would complete an n-gram already in the
+    /// text is banned; the exempt token never is; when the bans leave nothing they are lifted.
+    func testNoRepeatNgrams() throws {
+        var logits = [Float](repeating: 0, count: 10)
+        logits[7] = 5
+        logits[8] = 4
+        let sampler = try Sampler(options: SamplingOptions(noRepeatNgramSize: 3), vocabulary: 10)
+        sampler.remember([5, 6, 7, 5, 6])
+        XCTAssertEqual(sampler.next(logits), 8)   // 5 6 7 is in the text
+        XCTAssertEqual(sampler.next(logits), 7)   // 6 8 7 is not
+        sampler.forgetHistory()
+        sampler.remember([5, 6, 7, 5, 6])
+        sampler.exempt = 7
+        XCTAssertEqual(sampler.next(logits), 7)
+        let unigrams = try Sampler(options: SamplingOptions(noRepeatNgramSize: 1), vocabulary: 2)
+        unigrams.remember([1])
+        XCTAssertEqual(unigrams.next([0, 1]), 0)   // 1 is banned
+        XCTAssertEqual(unigrams.next([0, 1]), 1)   // both banned: the bans are lifted
+        XCTAssertThrowsError(try Sampler(options: SamplingOptions(noRepeatNgramSize: -1), vocabulary: 4))
+    }
+
     func testStopChoiceIsArgmaxOrADrawAtTheTemperature() throws {
         let logits: [Float] = [0, Float(log(3.0))]
         XCTAssertEqual(try Sampler(options: .greedy, vocabulary: 10).choose(logits, count: 2), 1)

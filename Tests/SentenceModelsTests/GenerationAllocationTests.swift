@@ -81,8 +81,8 @@ final class GenerationAllocationTests: XCTestCase {
         for storage in [WeightFormat.f32, .bf16, .q8] {
             let (model, weights) = try Self.sllm(storage: storage)
             let generator = SentenceLLMGenerator(sllm: model, capacity: 40, weights: weights)
-            // Greedy with the repetition penalty on, so its bookkeeping is counted too.
-            let sampler = try Sampler(options: SamplingOptions(repetitionPenalty: 1.3), vocabulary: 96)
+            // Greedy with the repetition penalty and n-gram blocking on, so their bookkeeping is counted too.
+            let sampler = try Sampler(options: SamplingOptions(repetitionPenalty: 1.3, noRepeatNgramSize: 3), vocabulary: 96)
             let prompt = [[2, 10, 11, 12], [2, 20, 21, 22, 23, 24], [2, 30]]
             var sentence: [Int] = []
             var tokens = 0

@@ -9,20 +9,24 @@ import TensorCore
 /// `repetitionPenalty` (1 = off) is transformers' `repetition_penalty`, applied first: the logit of
 /// every token already in the text (the prompt and what was generated, see `Sampler.remember`) is
 /// divided by it when positive and multiplied by it when negative, so values above 1 make repeats
-/// less likely, greedy decoding included.
+/// less likely, greedy decoding included. `noRepeatNgramSize` n (0 = off) is transformers'
+/// `no_repeat_ngram_size`: a token that would complete an n-gram already in the text is never picked.
 public struct SamplingOptions: Equatable, Sendable {
     public var temperature: Float
     public var topK: Int
     public var topP: Float
     public var seed: UInt64
     public var repetitionPenalty: Float
+    public var noRepeatNgramSize: Int
 
-    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0, repetitionPenalty: Float = 1) {
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0, repetitionPenalty: Float = 1,
+                noRepeatNgramSize: Int = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.seed = seed
         self.repetitionPenalty = repetitionPenalty
+        self.noRepeatNgramSize = noRepeatNgramSize
     }
 
     public static let greedy = SamplingOptions()
@@ -36,16 +40,20 @@ public struct SamplingOptions: Equatable, Sendable {
         guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
             throw TensorError.invalidArgument(op: "sampling", reason: "repetition penalty must be > 0 (1 = off), got \(repetitionPenalty)")
         }
+        guard noRepeatNgramSize >= 0 else {
+            throw TensorError.invalidArgument(op: "sampling", reason: "no-repeat n-gram size must be ≥ 0 (0 = off), got \(noRepeatNgramSize)")
+        }
     }
 }
 
 /// Picks tokens from logits. Owns its scratch (probabilities, candidate order, the text's tokens
-/// for the repetition penalty), sized once for the vocabulary, so sampling allocates nothing per
+/// for the repetition penalty and n-gram blocking), sized once, so sampling allocates nothing per
 /// token.
 public final class Sampler {
     public let options: SamplingOptions
-    /// A token the repetition penalty leaves alone: the sentence decoder's end of sentence, which
-    /// every sentence of an SLLM's text has, so penalising it would keep sentences from ending.
+    /// A token the repetition penalty and n-gram blocking leave alone: the sentence decoder's end of
+    /// sentence, which every sentence of an SLLM's text has, so penalising it would keep sentences
+    /// from ending.
     public var exempt: Int?
     private var generator: RandomGenerator
     private let probabilities: UnsafeMutablePointer<Float>
@@ -54,7 +62,11 @@ public final class Sampler {
     private let seen: UnsafeMutablePointer<Bool>          // per token: in the text so far
     private let history: UnsafeMutablePointer<Int32>      // the distinct tokens of the text
     private var historyCount = 0
-    private let penalized: UnsafeMutablePointer<Float>    // logits after the penalty
+    private let penalized: UnsafeMutablePointer<Float>    // logits after the penalty and bans
+    private let text: UnsafeMutablePointer<Int32>         // the text in order, for n-gram blocking
+    private var textCount = 0
+    /// Tokens of a text that n-gram blocking remembers (16,384; later ones are not looked at).
+    public static let textCapacity = 16_384
 
     public init(options: SamplingOptions, vocabulary: Int) throws {
         try options.validate()
@@ -67,7 +79,8 @@ public final class Sampler {
         seen = .allocate(capacity: tracked)
         seen.initialize(repeating: false, count: tracked)
         history = .allocate(capacity: tracked)
-        penalized = .allocate(capacity: tracked)
+        penalized = .allocate(capacity: options.repetitionPenalty == 1 && options.noRepeatNgramSize == 0 ? 1 : vocabulary)
+        text = .allocate(capacity: options.noRepeatNgramSize == 0 ? 1 : Self.textCapacity)
     }
 
     deinit {
@@ -76,21 +89,28 @@ public final class Sampler {
         seen.deallocate()
         history.deallocate()
         penalized.deallocate()
+        text.deallocate()
     }
 
     private var penalizes: Bool { options.repetitionPenalty != 1 }
 
-    /// Starts a new text: the repetition penalty forgets the tokens it has seen.
+    /// Starts a new text: the repetition penalty and n-gram blocking forget the tokens they have seen.
     public func forgetHistory() {
+        textCount = 0
         guard penalizes else { return }
         for i in 0..<historyCount { seen[Int(history[i])] = false }
         historyCount = 0
     }
 
     /// Adds a token of the text (the prompt's; `next` adds the ones it picks) to what the repetition
-    /// penalty sees. Ids outside the vocabulary are ignored.
+    /// penalty and n-gram blocking see. Ids outside the vocabulary are ignored.
     public func remember(_ token: Int) {
-        guard penalizes, token >= 0, token < vocabulary, !seen[token] else { return }
+        guard token >= 0, token < vocabulary else { return }
+        if options.noRepeatNgramSize > 0, textCount < Self.textCapacity {
+            text[textCount] = Int32(token)
+            textCount += 1
+        }
+        guard penalizes, !seen[token] else { return }
         seen[token] = true
         history[historyCount] = Int32(token)
         historyCount += 1
@@ -100,9 +120,12 @@ public final class Sampler {
         for i in 0..<tokens.count { remember(tokens[i]) }   // by index: unoptimised builds allocate in `for x in array`
     }
 
-    /// `logits`, or a copy with the text's tokens penalised.
-    private func applyingPenalty(_ logits: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        guard penalizes, historyCount > 0 else { return logits }
+    /// `logits`, or a copy with the text's tokens penalised and the n-gram repeats banned (−inf).
+    /// Should the bans leave nothing, the ban is lifted for this token.
+    private func adjusted(_ logits: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let n = options.noRepeatNgramSize
+        let bans = n > 0 && textCount >= n
+        guard (penalizes && historyCount > 0) || bans else { return logits }
         penalized.update(from: logits, count: vocabulary)
         let factor = options.repetitionPenalty
         for i in 0..<historyCount {
@@ -111,6 +134,23 @@ public final class Sampler {
             let l = penalized[id]
             penalized[id] = l > 0 ? l / factor : l * factor
         }
+        guard bans else { return UnsafePointer(penalized) }
+        // Every earlier n-gram whose first n − 1 tokens are the text's last n − 1 bans its last token.
+        let tail = text + (textCount - (n - 1))
+        var banned = false
+        for start in 0...(textCount - n) {
+            var same = true
+            for j in 0..<(n - 1) where text[start + j] != tail[j] {
+                same = false
+                break
+            }
+            let id = Int(text[start + n - 1])
+            if same, id != exempt {
+                penalized[id] = -.infinity
+                banned = true
+            }
+        }
+        if banned, penalized[Self.argmax(penalized, count: vocabulary)] == -.infinity { return logits }
         return UnsafePointer(penalized)
     }
 
@@ -123,7 +163,7 @@ public final class Sampler {
     /// The next token for `logits` (`[vocabulary]`; not modified); the repetition penalty then
     /// counts it as part of the text.
     public func next(_ logits: UnsafePointer<Float>) -> Int {
-        let token = pick(applyingPenalty(logits))
+        let token = pick(adjusted(logits))
         remember(token)
         return token
     }
