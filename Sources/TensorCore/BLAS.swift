@@ -92,23 +92,36 @@ public enum BLAS {
     }
 
     /// Whether products of many rows run on our AVX2 sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS's.
-    public static var usesOwnSgemm: Bool { prefersOwnSgemm(nativeKernels: NativeKernels.enabled, blasCore: BLASCore.coreName) }
+    public static var usesOwnSgemm: Bool { NativeKernels.enabled && ownSgemmSuitsThisMachine }
+
+    /// The part of the rule that cannot change while the process runs (asked once: it reads /proc).
+    private static let ownSgemmSuitsThisMachine =
+        prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())
 
     /// The rule behind `usesOwnSgemm`: ours where the CPU has AVX2+FMA (and
-    /// `SENTENCEVAE_PORTABLE_KERNELS` is not set) and OpenBLAS's kernels are not AVX-512 ones, which
-    /// are twice as wide — so on Intel Sapphire Rapids, once `BLASStartup` has OpenBLAS on its
-    /// SkylakeX kernels, OpenBLAS keeps the products, and on AMD Zen 3/4 (OpenBLAS's "Zen", AVX2
-    /// kernels) ours takes them. On the AVX2 machines we measured ours runs at 85–87 % of the FMA
-    /// peak at the training shapes, OpenBLAS's Haswell/Zen kernels at 79–82 % (BENCHMARKS.md).
-    /// Never on macOS (`blasCore` nil there): Accelerate is the BLAS to use.
-    static func prefersOwnSgemm(nativeKernels: Bool, blasCore: String?) -> Bool {
+    /// `SENTENCEVAE_PORTABLE_KERNELS` is not set), unless OpenBLAS runs AVX-512 kernels on a CPU
+    /// that executes them at full width, where they have twice our FMA peak: on Intel Sapphire
+    /// Rapids, once `BLASStartup` has OpenBLAS on its SkylakeX kernels, OpenBLAS keeps the products.
+    /// On AMD Zen 3 ("Zen", AVX2 kernels) and Zen 4 (where OpenBLAS picks its AVX-512 "Cooperlake"
+    /// kernels, but the cores split them in halves) ours takes them: 1.02–1.65× OpenBLAS's on Zen 4,
+    /// 85–93 % of the FMA peak at the shapes of prefill and training (BENCHMARKS.md). Unknown CPU
+    /// facts count as full width. Never on macOS (`blasCore` nil there): Accelerate is the BLAS to use.
+    static func prefersOwnSgemm(nativeKernels: Bool, blasCore: String?, cpu: CPUFeatures?) -> Bool {
         #if canImport(Accelerate)
         return false
         #else
         guard nativeKernels else { return false }
         guard let core = blasCore, let tier = BLASCore.tier(core) else { return true }
-        return tier < 4
+        return tier < 4 || cpu.map { !$0.runsAVX512AtFullWidth } ?? false
         #endif
+    }
+
+    /// `C[m,n] = A[m,k]·W[n,k]ᵀ (+ C)` on the calling thread alone, by whichever kernel `gemm`
+    /// would use: for callers that split the work over the pool themselves (compact-weight tiles).
+    static func singleThreadLinear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<Float>,
+                                   ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        sgemm(own: usesOwnSgemm, transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: ldw, c: c,
+              ldc: ldc, beta: accumulate ? 1 : 0)
     }
 
     /// One thread's product: `C = op(A)·op(B) + beta·C` with `beta` 0 or 1.

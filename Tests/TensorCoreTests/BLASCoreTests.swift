@@ -69,22 +69,31 @@ final class BLASCoreTests: XCTestCase {
     }
 
     /// Who then computes products of many rows (`BLAS.prefersOwnSgemm`), from the core OpenBLAS ends
-    /// up on: Sapphire Rapids, moved to SkylakeX (AVX-512 kernels, twice as wide) → OpenBLAS, or left
-    /// on Debian's "Prescott" (a user's OPENBLAS_CORETYPE) → our AVX2 sgemm; Zen 4 on OpenBLAS's
-    /// "Zen" (AVX2 kernels) → ours; no AVX2+FMA → OpenBLAS.
+    /// up on: Sapphire Rapids, moved to SkylakeX (AVX-512 kernels at full width, twice our FMA peak)
+    /// → OpenBLAS, or left on Debian's "Prescott" (a user's OPENBLAS_CORETYPE) → our AVX2 sgemm;
+    /// Zen 4 on OpenBLAS's "Zen" (AVX2 kernels, AVX-512 hidden by the VM) or its own pick
+    /// "Cooperlake" (AVX-512 run in 256-bit halves) → ours; Zen 5 on "Cooperlake" → OpenBLAS;
+    /// no AVX2+FMA → OpenBLAS.
     func testWhoComputesManyRowProducts() {
         #if !canImport(Accelerate)
+        XCTAssertTrue(sapphireRapids.runsAVX512AtFullWidth)
+        XCTAssertFalse(zen4.runsAVX512AtFullWidth)
+        XCTAssertFalse(haswell.runsAVX512AtFullWidth)
         for picked in ["Prescott", "Haswell", "SkylakeX"] {
             let core = BLASCore.preferredCoreType(picked: picked, facts: sapphireRapids) ?? picked
-            XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core), picked)
+            XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core, cpu: sapphireRapids), picked)
         }
-        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Prescott"))
-        for picked in ["Zen", "Prescott"] {
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Prescott", cpu: sapphireRapids))
+        for picked in ["Zen", "Prescott", "Cooperlake", "SkylakeX"] {
             let core = BLASCore.preferredCoreType(picked: picked, facts: zen4) ?? picked
-            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core), picked)
+            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core, cpu: zen4), picked)
         }
-        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, blasCore: "Zen"))
-        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: nil))
+        let zen5 = Self.facts("AuthenticAMD", 26, 2, Self.zen4Flags)
+        XCTAssertTrue(zen5.runsAVX512AtFullWidth)
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Cooperlake", cpu: zen5))
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "SkylakeX", cpu: nil))
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, blasCore: "Zen", cpu: zen4))
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: nil, cpu: nil))
         #endif
     }
 

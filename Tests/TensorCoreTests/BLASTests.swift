@@ -56,15 +56,19 @@ final class BLASTests: XCTestCase {
 
     /// The products of many rows on both kernels (ours, `CPUKernels/SGEMM.c`, where the CPU runs it,
     /// and the BLAS's): shapes that cross the packing blocks (MC 168 rows, KC 256, NC 4,080 columns)
-    /// and end in partial tiles, leading dimensions wider than the matrices, and accumulation.
+    /// and end in partial tiles, leading dimensions wider than the matrices, and accumulation. With a
+    /// Linear weight (transB) and at most 256 rows ours reads the weight unpacked in 6×16 tiles
+    /// (blocks of 4,096 along k): 33×50×61 ends in partial tiles both ways, 20×4,100 crosses a k
+    /// block, 300 rows take the packed path, and 256×4,300 is too big for the buffers and falls back.
     func testManyRowProductsOnBothKernels() throws {
         let saved = (NativeKernels.enabled, Threads.count)
         defer { (NativeKernels.enabled, Threads.count) = saved }
         var generator = RandomGenerator(seed: 11)
-        let shapes = [(2, 3, 2), (7, 9, 4_100), (200, 300, 35), (169, 513, 17), (6, 256, 16)]
+        let shapes = [(2, 3, 2), (7, 9, 4_100), (200, 300, 35), (169, 513, 17), (6, 256, 16), (33, 50, 61), (20, 4_100, 13),
+                      (300, 70, 40), (256, 4_300, 7)]
         for own in NativeKernels.supported ? [true, false] : [false] {
             NativeKernels.enabled = own
-            if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName)) }
+            if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())) }
             for threads in [1, 2] {
                 Threads.count = threads
                 for (m, k, n) in shapes {

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 extension WeightMatrix {
@@ -72,9 +71,8 @@ extension WeightMatrix {
                     if let bias = a.bias {
                         for r in 0..<a.n { (a.out + r * a.rows + start).update(from: bias + start, count: size) }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(a.n), Int32(size), Int32(a.columns), 1,
-                                a.x, Int32(a.columns), scratch, Int32(a.columns), a.bias == nil ? 0 : 1,
-                                a.out + start, Int32(a.rows))
+                    BLAS.singleThreadLinear(m: a.n, n: size, k: a.columns, a: a.x, lda: a.columns, w: scratch,
+                                            ldw: a.columns, c: a.out + start, ldc: a.rows, accumulate: a.bias != nil)
                     start += size
                 }
             }
