@@ -112,6 +112,33 @@ void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long star
     bf16_gemv_rows_avx2(weights, columns, start, end, x, y, bias);
 }
 
+/// fp32 rows in the same order as the q8 and bf16 kernels, one row at a time with four FMA chains.
+/// OpenBLAS's sgemv interleaves rows, and streamed a 50272×768 matrix from memory at 15.4 GB/s on
+/// one thread of AMD Zen 4 where this reads 27.5–28.2 (the thread's plain read rate).
+AVX2 static void f32_gemv_rows_avx2(const float *w, long ld, long n, long start, long end, const float *x, float *y,
+                                    long inc_y, int accumulate) {
+    for (long r = start; r < end; r++) {
+        const float *row = w + r * ld;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        long c = 0;
+        for (; c + 32 <= n; c += 32) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 8), _mm256_loadu_ps(x + c + 8), a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 16), _mm256_loadu_ps(x + c + 16), a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 24), _mm256_loadu_ps(x + c + 24), a3);
+        }
+        for (; c + 8 <= n; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), a0);
+        float total = sum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        for (; c < n; c++) total += row[c] * x[c];
+        y[r * inc_y] = (accumulate ? y[r * inc_y] : 0) + total;
+    }
+}
+
+void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
+                               float *y, long inc_y, int accumulate) {
+    f32_gemv_rows_avx2(weights, ld, columns, start, end, x, y, inc_y, accumulate);
+}
+
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out) {
     widen_rows_avx2(values, scales, columns, start, end, out);
 }
@@ -143,6 +170,12 @@ void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long co
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias) {
     (void)weights; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias;
+    unavailable();
+}
+
+void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
+                               float *y, long inc_y, int accumulate) {
+    (void)weights; (void)ld; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)inc_y; (void)accumulate;
     unavailable();
 }
 

@@ -159,6 +159,10 @@ public enum BLAS {
         let y: UnsafeMutablePointer<Float>, incY: Int
         let beta: Float
         let block: Int
+        /// M·x with x contiguous on our AVX2 kernel (`cpu_kernels_f32_gemv_rows`): it reads each
+        /// row as one stream, where OpenBLAS's sgemv, interleaving rows, reached 55–65 % of the read
+        /// rate on AMD Zen 4 (BENCHMARKS.md).
+        var own = false
     }
 
     /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads.
@@ -168,7 +172,8 @@ public enum BLAS {
         let tasks = args.rows * args.cols < 1 << 16 ? 1 : Threads.shared.threadCount
         let block = ((outputs + tasks - 1) / tasks + 15) / 16 * 16
         args = GemvBlocks(transposed: args.transposed, rows: args.rows, cols: args.cols, matrix: args.matrix, ld: args.ld,
-                          x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block)
+                          x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block,
+                          own: !args.transposed && args.incX == 1 && NativeKernels.enabled)
         Threads.shared.run((outputs + block - 1) / block, context: &args) { context, i in
             let g = context!.assumingMemoryBound(to: GemvBlocks.self).pointee
             let start = i * g.block
@@ -176,6 +181,9 @@ public enum BLAS {
                 let size = min(g.block, g.cols - start)
                 cblas_sgemv(CblasRowMajor, CblasTrans, Int32(g.rows), Int32(size), 1, g.matrix + start, Int32(g.ld),
                             g.x, Int32(g.incX), g.beta, g.y + start * g.incY, Int32(g.incY))
+            } else if g.own {
+                let end = min(start + g.block, g.rows)
+                cpu_kernels_f32_gemv_rows(g.matrix, g.ld, g.cols, start, end, g.x, g.y, g.incY, g.beta == 0 ? 0 : 1)
             } else {
                 let size = min(g.block, g.rows - start)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(size), Int32(g.cols), 1, g.matrix + start * g.ld, Int32(g.ld),

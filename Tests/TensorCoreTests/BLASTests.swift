@@ -60,12 +60,14 @@ final class BLASTests: XCTestCase {
     /// Linear weight (transB) and at most 256 rows ours reads the weight unpacked in 6×16 tiles
     /// (blocks of 4,096 along k): 33×50×61 ends in partial tiles both ways, 20×4,100 crosses a k
     /// block, 300 rows take the packed path, and 256×4,300 is too big for the buffers and falls back.
+    /// One-row and one-column products (M·x with x contiguous) go to our fp32 gemv kernel, with
+    /// 37 columns ending in both of its tails.
     func testManyRowProductsOnBothKernels() throws {
         let saved = (NativeKernels.enabled, Threads.count)
         defer { (NativeKernels.enabled, Threads.count) = saved }
         var generator = RandomGenerator(seed: 11)
         let shapes = [(2, 3, 2), (7, 9, 4_100), (200, 300, 35), (169, 513, 17), (6, 256, 16), (33, 50, 61), (20, 4_100, 13),
-                      (300, 70, 40), (256, 4_300, 7)]
+                      (300, 70, 40), (256, 4_300, 7), (1, 300, 517), (1, 37, 45), (517, 300, 1)]
         for own in NativeKernels.supported ? [true, false] : [false] {
             NativeKernels.enabled = own
             if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())) }

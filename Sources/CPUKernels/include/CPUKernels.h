@@ -26,6 +26,11 @@ void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long co
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias);
 
+/// y[r·inc_y] = W[r,:]·x (+ y[r·inc_y] when `accumulate`) for start ≤ r < end; W rows `ld` floats
+/// apart, `columns` long, x contiguous. One row at a time (CPUKernels.c).
+void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
+                               float *y, long inc_y, int accumulate);
+
 /// Row-major C[m,n] = op(A)·op(B) (+ C when `accumulate`), op(A) of shape [m,k] (A stored [k,m] when
 /// `trans_a`), op(B) of shape [k,n] (B stored [n,k] when `trans_b`, a Linear weight's layout); one
 /// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`. Returns 0, having done
