@@ -10,7 +10,8 @@ import CPUKernels
 /// Products of many rows run on our own AVX2 sgemm where that is the best kernel the machine has
 /// (`usesOwnSgemm`), else on the BLAS's. Either runs single-threaded; we split work over
 /// `Threads.shared`, so the process has one pool of threads and no oversubscription. One-row
-/// products go to `sgemv`: OpenBLAS's `sgemm` with M = 1 is 3–20× slower (DESIGN.md §5).
+/// products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20× slower, DESIGN.md §5): M·x with
+/// x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the CPU has AVX2+FMA, else `sgemv`.
 ///
 /// On macOS the same `cblas_sgemm`/`cblas_sgemv` calls go to Accelerate (the only macOS-specific
 /// code is the import and the thread setting below). It is not tested by CI, which runs on Linux.
