@@ -67,26 +67,32 @@ static void pack_a(const float *a, long lda, int trans, long i0, long mc, long p
     }
 }
 
+/// Eight vectors transposed in registers: r[i] lane j becomes r[j] lane i.
+AVX2 static inline void transpose8x8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+                 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+                 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+                 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+                 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
 /// Eight rows of eight floats transposed: in[r][c] (row stride `ld`) to out[c][r] (row stride NR).
 AVX2 static inline void transpose8(const float *in, long ld, float *out) {
-    __m256 r0 = _mm256_loadu_ps(in), r1 = _mm256_loadu_ps(in + ld), r2 = _mm256_loadu_ps(in + 2 * ld),
-           r3 = _mm256_loadu_ps(in + 3 * ld), r4 = _mm256_loadu_ps(in + 4 * ld), r5 = _mm256_loadu_ps(in + 5 * ld),
-           r6 = _mm256_loadu_ps(in + 6 * ld), r7 = _mm256_loadu_ps(in + 7 * ld);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_store_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_store_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_store_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_store_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_store_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_store_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_store_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_store_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    __m256 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(in + i * ld);
+    transpose8x8(r);
+    for (int i = 0; i < 8; i++) _mm256_store_ps(out + i * NR, r[i]);
 }
 
 /// Columns [j0, j0+nc) and rows [p0, p0+kc) of op(B) (shape [k,n]) as NR-column panels, k-major
@@ -131,18 +137,22 @@ static void prefetch_b(const float *b, long ldb, int trans, long j0, long cols, 
     }
 }
 
-/// One step of p: two loads of B, six broadcasts of A, twelve FMAs.
-#define STEP(ap, bp)                                                                                  \
+/// One step of the 6×16 tile: two vector loads at `bp`, a broadcast from each of six addresses
+/// (`a0`…`a5`), twelve FMAs into c00…c51. Both kernels below use it.
+#define TILE_STEP(a0, a1, a2, a3, a4, a5, bp)                                                          \
     do {                                                                                              \
         const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps((bp) + 8);                         \
-        __m256 a;                                                                                     \
-        a = _mm256_broadcast_ss((ap) + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01); \
-        a = _mm256_broadcast_ss((ap) + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11); \
-        a = _mm256_broadcast_ss((ap) + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21); \
-        a = _mm256_broadcast_ss((ap) + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31); \
-        a = _mm256_broadcast_ss((ap) + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41); \
-        a = _mm256_broadcast_ss((ap) + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51); \
+        __m256 x;                                                                                     \
+        x = _mm256_broadcast_ss(a0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01); \
+        x = _mm256_broadcast_ss(a1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11); \
+        x = _mm256_broadcast_ss(a2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21); \
+        x = _mm256_broadcast_ss(a3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31); \
+        x = _mm256_broadcast_ss(a4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41); \
+        x = _mm256_broadcast_ss(a5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51); \
     } while (0)
+
+/// A step of the packed kernel: six consecutive floats of the A strip against a B panel row.
+#define STEP(ap, bp) TILE_STEP((ap), (ap) + 1, (ap) + 2, (ap) + 3, (ap) + 4, (ap) + 5, bp)
 
 /// C tile (rows × cols ≤ 6×16) = (C when `accumulate`) + Σ_p ap[p]·bpᵀ[p] in twelve accumulators.
 /// Four steps per loop turn: at one step per turn the loop's own instructions held the tile at
@@ -218,38 +228,17 @@ AVX2 static void pack_a_panels(const float *a, long lda, long m, long k, float *
     }
 }
 
-/// One step of p: two loads of the A panel, six broadcasts of weight floats, twelve FMAs.
-#define WSTEP(p)                                                                                      \
-    do {                                                                                              \
-        const __m256 b0 = _mm256_load_ps(ap + (p) * WM), b1 = _mm256_load_ps(ap + (p) * WM + 8);      \
-        __m256 x;                                                                                     \
-        x = _mm256_broadcast_ss(w0 + (p)); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01); \
-        x = _mm256_broadcast_ss(w1 + (p)); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11); \
-        x = _mm256_broadcast_ss(w2 + (p)); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21); \
-        x = _mm256_broadcast_ss(w3 + (p)); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31); \
-        x = _mm256_broadcast_ss(w4 + (p)); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41); \
-        x = _mm256_broadcast_ss(w5 + (p)); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51); \
-    } while (0)
+/// A step of the few-rows kernel: one float of each of six weight rows against an A panel row.
+#define WSTEP(p) TILE_STEP(w0 + (p), w1 + (p), w2 + (p), w3 + (p), w4 + (p), w5 + (p), ap + (p) * WM)
 
 /// Eight vectors (one per weight row, eight A rows each) turned into eight A rows of eight weight
 /// columns, of which the first `wrows` are stored into C (added to it when `accumulate`).
-AVX2 static inline void store_transposed(const __m256 r[8], float *c, long ldc, long arows, long wrows, int accumulate) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
-                 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
-                 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
-                 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
-                 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
-                 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
-                 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    const __m256 rows[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
-                            _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
-                            _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
-                            _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+AVX2 static inline void store_transposed(__m256 r[8], float *c, long ldc, long arows, long wrows, int accumulate) {
+    transpose8x8(r);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)wrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (long i = 0; i < arows; i++) {
         float *o = c + i * ldc;
-        const __m256 v = accumulate ? _mm256_add_ps(rows[i], _mm256_maskload_ps(o, mask)) : rows[i];
+        const __m256 v = accumulate ? _mm256_add_ps(r[i], _mm256_maskload_ps(o, mask)) : r[i];
         _mm256_maskstore_ps(o, mask, v);
     }
 }
@@ -271,7 +260,7 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
     }
     for (; p < kc; p++) WSTEP(p);
     const __m256 z = _mm256_setzero_ps();
-    const __m256 low[8] = {c00, c10, c20, c30, c40, c50, z, z}, high[8] = {c01, c11, c21, c31, c41, c51, z, z};
+    __m256 low[8] = {c00, c10, c20, c30, c40, c50, z, z}, high[8] = {c01, c11, c21, c31, c41, c51, z, z};
     store_transposed(low, c, ldc, arows < 8 ? arows : 8, wrows, accumulate);
     if (arows > 8) store_transposed(high, c + 8 * ldc, ldc, arows - 8, wrows, accumulate);
 }

@@ -51,7 +51,6 @@ public enum Kernels {
         map2(a, b, out, count: n, { $0 / $1 }, { $0 / $1 })
     }
 
-    /// `out = x·scale + shift`.
     /// `out = x·scale + shift`. A loop of its own, not `map`: the optimizer left `map`'s capturing
     /// closure as a call per vector here (perf: 16 floats passed in four xmm registers each way),
     /// which made softmax's normalising pass cost a quarter of the softmax (21.4 µs → 16.x at 50,272
