@@ -44,6 +44,13 @@ AVX2 static inline __m256 block_dot(const int8_t *q, const float *x) {
 /// order: interleaving 2 or 4 rows (to share the loads of x) halved the speed on matrices
 /// streamed from memory (50272×768: 7.5 against 14.9 GB/s on 2 threads, AMD EPYC), whose
 /// prefetchers follow one sequential stream per thread best.
+///
+/// Each step (one 64-byte line of codes) also asks for the line `Q8_PREFETCH` bytes ahead: widening
+/// makes this kernel consume bytes slower than a plain read, and the hardware prefetcher alone then
+/// ran too few lines ahead. On AMD Zen 4, streaming 146 MB: 21.7 against 15.8 GB/s on one thread
+/// (22 is its rate on rows in L2) and 32–36 against 29.7 on two.
+enum { Q8_PREFETCH = 4096 };
+
 AVX2 static void gemv_rows_avx2(const int8_t *values, const void *scales, long n, long start, long end,
                                 const float *x, float *y, const float *bias) {
     const long blocks = n / 32;
@@ -52,6 +59,7 @@ AVX2 static void gemv_rows_avx2(const int8_t *values, const void *scales, long n
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
         long b = 0;
         for (; b + 2 <= blocks; b += 2) {
+            _mm_prefetch((const char *)(q + 32 * b + Q8_PREFETCH), _MM_HINT_T0);
             acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(scale_at(scales, r * blocks + b)), acc0);
             acc1 = _mm256_fmadd_ps(block_dot(q + 32 * b + 32, x + 32 * b + 32), _mm256_set1_ps(scale_at(scales, r * blocks + b + 1)), acc1);
         }
