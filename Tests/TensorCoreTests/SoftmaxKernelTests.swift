@@ -24,6 +24,30 @@ final class SoftmaxKernelTests: XCTestCase {
         XCTAssertEqual(Double(edges[6]), Foundation.exp(-1.0), accuracy: 1e-7)
     }
 
+    /// The loops written out by hand (ReLU, its backward, softmax's backward) over two whole vectors
+    /// and a tail, against the scalar definitions.
+    func testHandWrittenLoopsMatchTheirScalarDefinitions() {
+        var generator = RandomGenerator(seed: 11)
+        let n = 37
+        var x = Tensor.randn([n], generator: &generator).values
+        x[3] = 0; x[20] = 0; x[35] = 0                 // ReLU's kink, in both loops
+        let g = Tensor.randn([n], generator: &generator).values
+        var relu = [Float](repeating: .nan, count: n), back = relu, soft = relu
+        x.withUnsafeBufferPointer { xp in
+            g.withUnsafeBufferPointer { gp in
+                relu.withUnsafeMutableBufferPointer { Kernels.relu(xp.baseAddress!, $0.baseAddress!, count: n) }
+                back.withUnsafeMutableBufferPointer { Kernels.reluBackward(xp.baseAddress!, gp.baseAddress!, $0.baseAddress!, count: n) }
+                soft.withUnsafeMutableBufferPointer { Kernels.softmaxBackwardRow(xp.baseAddress!, gp.baseAddress!, $0.baseAddress!, count: n) }
+            }
+        }
+        let inner = zip(x, g).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        for i in 0..<n {
+            XCTAssertEqual(relu[i], Swift.max(x[i], 0), "relu \(i)")
+            XCTAssertEqual(back[i], x[i] > 0 ? g[i] : 0, "reluBackward \(i)")
+            XCTAssertEqual(soft[i], x[i] * (g[i] - inner), accuracy: 1e-5, "softmaxBackwardRow \(i)")
+        }
+    }
+
     func testSoftmaxRowMatchesADoubleReference() {
         var generator = RandomGenerator(seed: 7)
         // A vocabulary-sized row (not a multiple of 16, so the scalar tail runs) with masked entries.

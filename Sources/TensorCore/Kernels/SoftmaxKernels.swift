@@ -66,7 +66,16 @@ extension Kernels {
     /// Softmax backward for one row: `gx = y ⊙ (gy − ⟨gy, y⟩)`.
     public static func softmaxBackwardRow(_ y: UnsafePointer<Float>, _ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, count n: Int) {
         let inner = dot(y, gy, count: n)
-        map2(y, gy, gx, count: n, { y, g in y * (g - inner) }, { y, g in y * (g - inner) })
+        let v = FloatVector(repeating: inner)
+        var i = 0
+        while i + 16 <= n {    // not `map2`: its capturing closure stayed a call per vector
+            storeVector(loadVector(y + i) * (loadVector(gy + i) - v), gx + i)
+            i += 16
+        }
+        while i < n {
+            gx[i] = y[i] * (gy[i] - inner)
+            i += 1
+        }
     }
 
     /// Log-softmax backward for one row: `gx = gy − softmax(x)·Σgy`, with softmax = exp(y).
