@@ -1,6 +1,15 @@
 #include "CPUKernels.h"
+#include "GemvAVX512.h"
 
 #include <string.h>
+
+/// Whether the one-row products run their AVX-512 versions (GemvAVX512.c); set once at start-up.
+static int use_avx512 = 0;
+
+int cpu_kernels_use_avx512(int enable) {
+    use_avx512 = enable && cpu_kernels_avx512_available();
+    return use_avx512;
+}
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -84,6 +93,7 @@ AVX2 static void widen_rows_avx2(const int8_t *values, const void *scales, long 
 
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
                               const float *x, float *y, const float *bias) {
+    if (use_avx512) { cpu_kernels_q8_gemv_rows_avx512(values, scales, columns, start, end, x, y, bias); return; }
     gemv_rows_avx2(values, scales, columns, start, end, x, y, bias);
 }
 
@@ -117,6 +127,7 @@ AVX2 static void bf16_gemv_rows_avx2(const uint16_t *w, long n, long start, long
 
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias) {
+    if (use_avx512) { cpu_kernels_bf16_gemv_rows_avx512(weights, columns, start, end, x, y, bias); return; }
     bf16_gemv_rows_avx2(weights, columns, start, end, x, y, bias);
 }
 
@@ -144,6 +155,7 @@ AVX2 static void f32_gemv_rows_avx2(const float *w, long ld, long n, long start,
 
 void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
                                float *y, long inc_y, int accumulate) {
+    if (use_avx512) { cpu_kernels_f32_gemv_rows_avx512(weights, ld, columns, start, end, x, y, inc_y, accumulate); return; }
     f32_gemv_rows_avx2(weights, ld, columns, start, end, x, y, inc_y, accumulate);
 }
 

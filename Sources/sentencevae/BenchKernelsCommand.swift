@@ -59,9 +59,10 @@ struct BenchKernelsCommand: ParsableCommand {
         let core = BLASCore.coreName ?? "not OpenBLAS"
         let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
         let manyRows = BLAS.usesOwnSgemm ? "sentencevae's AVX2 sgemm" : "the BLAS's sgemm"
+        let oneRow = !NativeKernels.enabled ? "portable Swift" : NativeKernels.avx512 ? "AVX-512" : "AVX2"
         if !json {
             print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")
-            print("Products of many rows (ours): \(manyRows)")
+            print("Products of many rows (ours): \(manyRows); of one row (fp32, bf16, q8): sentencevae's \(oneRow) kernels")
             print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
                   + threadCounts.map { "\(format(peak[$0]!.gflops)) GFLOP/s at \($0) thread(s) (\(format(peak[$0]!.perThread)) per thread)" }.joined(separator: ", "))
             print("Memory read bandwidth (sum over 256 MB): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
@@ -105,6 +106,7 @@ struct BenchKernelsCommand: ParsableCommand {
                 let blasCore: String
                 let blasCoreOrigin: String
                 let manyRowProducts: String
+                let oneRowKernels: String
                 let fmaPeakGFLOPs: [String: Double]
                 let readBandwidthGBs: [String: Double]
                 let products: [KernelBenchmark.ProductResult]
@@ -113,7 +115,7 @@ struct BenchKernelsCommand: ParsableCommand {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", manyRowProducts: BLAS.usesOwnSgemm ? "sentencevae" : "blas", fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, compact: compact, kernels: kernels)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", manyRowProducts: BLAS.usesOwnSgemm ? "sentencevae" : "blas", oneRowKernels: oneRow, fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, compact: compact, kernels: kernels)), as: UTF8.self))
         } else {
             print("\nElement-wise kernels (one thread)")
             for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }

@@ -59,13 +59,18 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks.
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
-        defer { NativeKernels.enabled = NativeKernels.supported }
+        let savedWide = NativeKernels.avx512
+        defer { NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide }
         for threads in [1, 2, 3] {
             Threads.count = threads
-            // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones.
-            let cases: [(WeightFormat, Bool)] = [(.bf16, false), (.q8, false), (.f32, false)] + (NativeKernels.supported ? [(.bf16, true), (.q8, true)] : [])
-            for (format, native) in cases {
+            // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones;
+            // a third time on the AVX-512 kernels where the CPU has AVX-512.
+            let cases: [(WeightFormat, Bool, Bool)] = [(.bf16, false, false), (.q8, false, false), (.f32, false, false)]
+                + (NativeKernels.supported ? [(.bf16, true, false), (.q8, true, false)] : [])
+                + (NativeKernels.avx512Supported ? [(.bf16, true, true), (.q8, true, true)] : [])
+            for (format, native, wide) in cases {
                 NativeKernels.enabled = native
+                NativeKernels.avx512 = wide
                 for (rows, columns) in shapes {
                     for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33] {
                         seed += 2
@@ -75,8 +80,9 @@ final class WeightMatrixTests: XCTestCase {
             }
         }
         // bf16 rows that are not a multiple of 16 or 32 (scalar tails), one input row and several, in both kernels.
-        for native in NativeKernels.supported ? [false, true] : [false] {
+        for (native, wide) in [(false, false)] + (NativeKernels.supported ? [(true, false)] : []) + (NativeKernels.avx512Supported ? [(true, true)] : []) {
             NativeKernels.enabled = native
+            NativeKernels.avx512 = wide
             for columns in [1, 15, 50, 70] {
                 for n in [1, 7] { try check(.bf16, rows: 9, columns: columns, n: n, bias: true, threads: Threads.count, seed: 99) }
             }

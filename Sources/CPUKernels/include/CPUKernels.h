@@ -14,6 +14,14 @@
 /// 1 when this CPU runs the AVX2+FMA kernels below.
 int cpu_kernels_available(void);
 
+/// Chooses the AVX-512 versions of the three one-row products below (1) or the AVX2 ones (0, the
+/// default); returns what is now in use (0 where the CPU lacks AVX-512 F/BW/VL/DQ). For CPUs that
+/// run 512-bit operations at full width (`CPUFeatures.runsAVX512AtFullWidth`).
+int cpu_kernels_use_avx512(int enable);
+
+/// 1 when this CPU has the AVX-512 subset those kernels use (F, BW, VL, DQ).
+int cpu_kernels_avx512_available(void);
+
 /// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end); x in natural order.
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
                               const float *x, float *y, const float *bias);
