@@ -8,7 +8,8 @@ import CPUKernels
 /// The bridge to the BLAS, and the one place that decides how a product is computed.
 ///
 /// Products of many rows run on our own AVX2 sgemm where that is the best kernel the machine has
-/// (`usesOwnSgemm`), else on the BLAS's. Either runs single-threaded; we split work over
+/// (`usesOwnSgemm`), else on the BLAS's, except a Linear weight against at most 256 rows on CPUs
+/// with full-width AVX-512, which our 512-bit tiles read without copying it (`SGEMM.c`). Either runs single-threaded; we split work over
 /// `Threads.shared`, so the process has one pool of threads and no oversubscription. One-row
 /// products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20× slower, DESIGN.md §5): M·x with
 /// x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the CPU has AVX2+FMA, else `sgemv`.
@@ -132,6 +133,13 @@ public enum BLAS {
     ) {
         // Ours returns 0 only when its packing buffers could not be allocated.
         if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1) != 0 {
+            return
+        }
+        // Where the BLAS keeps the products (AVX-512 at full width), a Linear weight against at most
+        // 256 rows is still read as it lies, by our 512-bit tiles: the BLAS copies the whole weight
+        // into panels on every call, which few rows do not pay back (BENCHMARKS.md).
+        if !own, !transA, transB, NativeKernels.enabled, NativeKernels.avx512,
+           cpu_kernels_sgemm_weight_rows_avx512(m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1) != 0 {
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
