@@ -138,7 +138,7 @@ struct BenchGenerateCommand: ParsableCommand {
                 warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): writing random weights…")
                 let file = scratch + "/\(model.rawValue)-\(format.rawValue).safetensors"
                 try writeRandomCheckpoint(model, format, to: file)
-                // The ceiling of one-row products, measured here (not in the child: its 256 MB would
+                // The ceiling of one-row products, measured here (not in the child: its 512 MB would
                 // count in the model's peak RSS) right before the model runs: the figure moves.
                 let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
                 warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): generating…")

@@ -65,7 +65,7 @@ struct BenchKernelsCommand: ParsableCommand {
             print("Products of many rows (ours): \(manyRows); of one row (fp32, bf16, q8): sentencevae's \(oneRow) kernels")
             print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
                   + threadCounts.map { "\(format(peak[$0]!.gflops)) GFLOP/s at \($0) thread(s) (\(format(peak[$0]!.perThread)) per thread)" }.joined(separator: ", "))
-            print("Memory read bandwidth (sum over 256 MB): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
+            print("Memory read bandwidth (sum over 512 MB, the faster of 1 and 4 streams per thread): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
             print("Products x[M,K]·W[N,K]ᵀ  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
             print(pad("M,K,N", 16) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
         }
