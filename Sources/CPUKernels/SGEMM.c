@@ -265,23 +265,6 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
     if (arows > 8) store_transposed(high, c + 8 * ldc, ldc, arows - 8, wrows, accumulate);
 }
 
-/// The few-rows product above; the A panels go in the thread's buffers (the caller checked they fit).
-static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, const float *w, long ldw, float *c,
-                              long ldc, int accumulate, float *buffer) {
-    pack_a_panels(a, lda, m, k, buffer);
-    for (long p0 = 0; p0 < k; p0 += WKC) {
-        const long kc = k - p0 < WKC ? k - p0 : WKC;
-        const int add = accumulate || p0 > 0;
-        // Six weight rows stay in L1/L2 while every A panel passes them.
-        for (long n0 = 0; n0 < n; n0 += WN) {
-            const long wrows = n - n0 < WN ? n - n0 : WN;
-            for (long j = 0; j < m; j += WM)
-                kernel_weight_rows(kc, w + n0 * ldw + p0, ldw, wrows, buffer + j * k + p0 * WM, c + j * ldc + n0, ldc,
-                                   m - j < WM ? m - j : WM, add);
-        }
-    }
-}
-
 /// The few-rows product with 512-bit tiles, for CPUs that run them at full width: eight weight rows
 /// (broadcast one float at a time, eight sequential streams) against 32 rows of A (two of the
 /// 16-row panels above), sixteen accumulators. The tile is C's transpose, turned over on the way out.
@@ -325,26 +308,38 @@ AVX512 static void kernel_weight_rows_avx512(long kc, const float *w, long ldw, 
     if (arows > 16) store_rows(c + 16 * ldc, ldc, hi, arows - 16, wrows, accumulate);
 }
 
+/// The few-rows product, on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32);
+/// the A panels go in the thread's buffers (the caller checked they fit).
+static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, const float *w, long ldw, float *c,
+                              long ldc, int accumulate, float *buffer, int wide) {
+    const long wn = wide ? WN512 : WN, wm = wide ? 2 * WM : WM;
+    pack_a_panels(a, lda, m, k, buffer);
+    for (long p0 = 0; p0 < k; p0 += WKC) {
+        const long kc = k - p0 < WKC ? k - p0 : WKC;
+        const int add = accumulate || p0 > 0;
+        // A tile's weight rows stay in L1/L2 while every A panel passes them.
+        for (long n0 = 0; n0 < n; n0 += wn) {
+            const long wrows = n - n0 < wn ? n - n0 : wn;
+            for (long j = 0; j < m; j += wm) {
+                const float *a0 = buffer + j * k + p0 * WM, *wp = w + n0 * ldw + p0;
+                const long arows = m - j < wm ? m - j : wm;
+                if (!wide) {
+                    kernel_weight_rows(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add);
+                } else {
+                    const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
+                    kernel_weight_rows_avx512(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add);
+                }
+            }
+        }
+    }
+}
+
 int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
                                          float *c, long ldc, int accumulate) {
     if (m <= 0 || n <= 0 || k <= 0 || m > 256) return 0;
     float *const buffer = thread_buffers();
     if (!buffer || (m + WM - 1) / WM * WM * k > MC * KC + NC * KC) return 0;
-    pack_a_panels(a, lda, m, k, buffer);
-    for (long p0 = 0; p0 < k; p0 += WKC) {
-        const long kc = k - p0 < WKC ? k - p0 : WKC;
-        const int add = accumulate || p0 > 0;
-        // Eight weight rows stay in L1/L2 while every pair of A panels passes them.
-        for (long n0 = 0; n0 < n; n0 += WN512) {
-            const long wrows = n - n0 < WN512 ? n - n0 : WN512;
-            for (long j = 0; j < m; j += 2 * WM) {
-                const float *a0 = buffer + j * k + p0 * WM;
-                const float *a1 = j + WM < m ? buffer + (j + WM) * k + p0 * WM : a0;  // alone: its sums are not stored
-                kernel_weight_rows_avx512(kc, w + n0 * ldw + p0, ldw, wrows, a0, a1, c + j * ldc + n0, ldc,
-                                          m - j < 2 * WM ? m - j : 2 * WM, add);
-            }
-        }
-    }
+    sgemm_weight_rows(m, n, k, a, lda, w, ldw, c, ldc, accumulate, buffer, 1);
     return 1;
 }
 
@@ -360,7 +355,7 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
     if (!packed_a) return 0;
     // A Linear weight (B stored [n,k]) against at most 256 rows: the weight is not copied (above).
     if (!trans_a && trans_b && m <= 256 && (m + WM - 1) / WM * WM * k <= MC * KC + NC * KC) {
-        sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a);
+        sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a, 0);
         return 1;
     }
     float *const packed_b = packed_a + MC * KC;

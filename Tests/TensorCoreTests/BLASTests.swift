@@ -107,37 +107,45 @@ final class BLASTests: XCTestCase {
         }
     }
 
-    /// The 512-bit few-rows product (`cpu_kernels_sgemm_weight_rows_avx512`), called directly so that
-    /// it runs on every CPU with AVX-512, not only where `BLAS` picks it: rows that end in a lone
-    /// 16-row panel or a partial one (1, 5, 16, 17, 33, 64, 200), weight rows outside groups of eight,
-    /// a k that crosses its 4,096 block, padded leading dimensions, accumulation; and the refusals.
-    func testAVX512FewRowsProduct() throws {
-        try XCTSkipUnless(NativeKernels.avx512Supported, "this CPU has no AVX-512")
+    /// The few-rows products (a Linear weight against at most 256 rows, read as it lies), called
+    /// directly so that each runs on every CPU that has it, not only where `BLAS` picks it: the AVX2
+    /// one inside `cpu_kernels_sgemm` and the 512-bit `cpu_kernels_sgemm_weight_rows_avx512`. Rows
+    /// that end in a lone 16-row panel or a partial one (1, 5, 16, 17, 33, 64, 200), weight rows
+    /// outside the tiles' groups, a k that crosses the 4,096 block, padded leading dimensions (C's
+    /// padding must stay as it was), accumulation; and the 512-bit one's refusal of 257 rows.
+    func testFewRowsProductsCalledDirectly() throws {
+        typealias Product = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Int32) -> Int32
+        var kernels: [(String, Product)] = []
+        if NativeKernels.supported { kernels.append(("avx2", { cpu_kernels_sgemm(0, 1, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })) }
+        if NativeKernels.avx512Supported { kernels.append(("avx512", { cpu_kernels_sgemm_weight_rows_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })) }
+        try XCTSkipIf(kernels.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
         var generator = RandomGenerator(seed: 23)
-        for (m, n, k) in [(1, 7, 9), (5, 8, 300), (16, 13, 64), (17, 61, 33), (33, 9, 4_100), (64, 24, 768), (200, 3, 50)] {
-            for accumulate in [false, true] {
-                let lda = k + 3, ldw = k + 1, ldc = n + 2
-                let a = Tensor.randn([m * lda], generator: &generator).values
-                let w = Tensor.randn([n * ldw], generator: &generator).values
-                let start = Tensor.randn([m * ldc], generator: &generator).values
-                var c = start
-                let done = cpu_kernels_sgemm_weight_rows_avx512(m, n, k, a, lda, w, ldw, &c, ldc, accumulate ? 1 : 0)
-                XCTAssertEqual(done, 1, "m=\(m) n=\(n) k=\(k)")
-                let tightA = (0..<m).flatMap { a[($0 * lda)..<($0 * lda + k)] }
-                let tightW = (0..<n).flatMap { w[($0 * ldw)..<($0 * ldw + k)] }
-                let product = naive(tightA, tightW, m: m, n: n, k: k, transA: false, transB: true)
-                var expected = start
-                for i in 0..<m {
-                    for j in 0..<n { expected[i * ldc + j] = product[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
+        for (name, product) in kernels {
+            for (m, n, k) in [(1, 7, 9), (5, 8, 300), (16, 13, 64), (17, 61, 33), (33, 9, 4_100), (64, 24, 768), (200, 3, 50)] {
+                for accumulate in [false, true] {
+                    let lda = k + 3, ldw = k + 1, ldc = n + 2
+                    let a = Tensor.randn([m * lda], generator: &generator).values
+                    let w = Tensor.randn([n * ldw], generator: &generator).values
+                    let start = Tensor.randn([m * ldc], generator: &generator).values
+                    var c = start
+                    XCTAssertEqual(product(m, n, k, a, lda, w, ldw, &c, ldc, accumulate ? 1 : 0), 1, "\(name) m=\(m) n=\(n) k=\(k)")
+                    let tightA = (0..<m).flatMap { a[($0 * lda)..<($0 * lda + k)] }
+                    let tightW = (0..<n).flatMap { w[($0 * ldw)..<($0 * ldw + k)] }
+                    let want = naive(tightA, tightW, m: m, n: n, k: k, transA: false, transB: true)
+                    var expected = start
+                    for i in 0..<m {
+                        for j in 0..<n { expected[i * ldc + j] = want[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
+                    }
+                    assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), "\(name) m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
                 }
-                // The padding of C (columns n, n+1) must be left as it was.
-                assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), "m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
             }
         }
-        var c = [Float](repeating: 0, count: 257 * 4)
-        let a = [Float](repeating: 1, count: 257 * 4), w = [Float](repeating: 1, count: 4 * 4)
-        XCTAssertEqual(cpu_kernels_sgemm_weight_rows_avx512(257, 4, 4, a, 4, w, 4, &c, 4, 0), 0, "more than 256 rows")
-        XCTAssertEqual(c, [Float](repeating: 0, count: 257 * 4))
+        if NativeKernels.avx512Supported {
+            var c = [Float](repeating: 0, count: 257 * 4)
+            let a = [Float](repeating: 1, count: 257 * 4), w = [Float](repeating: 1, count: 4 * 4)
+            XCTAssertEqual(cpu_kernels_sgemm_weight_rows_avx512(257, 4, 4, a, 4, w, 4, &c, 4, 0), 0, "more than 256 rows")
+            XCTAssertEqual(c, [Float](repeating: 0, count: 257 * 4))
+        }
     }
 
     func testGemmAccumulates() {
