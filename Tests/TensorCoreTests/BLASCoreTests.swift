@@ -93,6 +93,15 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Cooperlake", cpu: zen5))
         XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "SkylakeX", cpu: nil))
         XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, blasCore: "Zen", cpu: zen4))
+        // The one-row products' 512-bit kernels (and the few-rows product beside the BLAS's) follow the
+        // same fact: Sapphire Rapids and Zen 5 yes, Zen 4 and Haswell no, unknown no, and never when
+        // the user keeps the AVX2 ones.
+        XCTAssertTrue(NativeKernels.prefersAVX512(cpu: sapphireRapids, environment: [:]))
+        XCTAssertTrue(NativeKernels.prefersAVX512(cpu: zen5, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersAVX512(cpu: zen4, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersAVX512(cpu: haswell, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersAVX512(cpu: nil, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersAVX512(cpu: sapphireRapids, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
         XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: nil, cpu: nil))
         #endif
     }

@@ -26,10 +26,16 @@ public enum NativeKernels {
     /// the four-row order these use is slower there too.
     /// `SENTENCEVAE_AVX2_KERNELS=1` keeps the AVX2 ones, to compare the two in `bench`.
     nonisolated(unsafe) public static var avx512: Bool = {
-        let wanted = CPUFeatures.current()?.runsAVX512AtFullWidth == true
-            && ProcessInfo.processInfo.environment["SENTENCEVAE_AVX2_KERNELS"] != "1"
+        let wanted = prefersAVX512(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment)
         return cpu_kernels_use_avx512(wanted ? 1 : 0) != 0
     }() {
         didSet { avx512 = cpu_kernels_use_avx512(avx512 ? 1 : 0) != 0 }
+    }
+
+    /// The rule behind `avx512`, a pure function of the CPU's facts so tests can ask it about CPUs
+    /// this machine is not: yes on Intel's AVX-512 cores and AMD from Zen 5, no on Zen 4, on CPUs
+    /// without AVX-512 or unknown, and where `SENTENCEVAE_AVX2_KERNELS=1`.
+    static func prefersAVX512(cpu: CPUFeatures?, environment: [String: String]) -> Bool {
+        cpu?.runsAVX512AtFullWidth == true && environment["SENTENCEVAE_AVX2_KERNELS"] != "1"
     }
 }
