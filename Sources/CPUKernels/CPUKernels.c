@@ -21,12 +21,6 @@ int cpu_kernels_available(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-static inline float scale_at(const void *scales, long index) {
-    float s;
-    memcpy(&s, (const char *)scales + 4 * index, 4);
-    return s;
-}
-
 /// Eight codes sign-extended and converted: one load-extend and one convert.
 AVX2 static inline __m256 widen8(const int8_t *q) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
@@ -69,10 +63,10 @@ AVX2 static void gemv_rows_avx2(const int8_t *values, const void *scales, long n
         long b = 0;
         for (; b + 2 <= blocks; b += 2) {
             _mm_prefetch((const char *)(q + 32 * b + Q8_PREFETCH), _MM_HINT_T0);
-            acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(scale_at(scales, r * blocks + b)), acc0);
-            acc1 = _mm256_fmadd_ps(block_dot(q + 32 * b + 32, x + 32 * b + 32), _mm256_set1_ps(scale_at(scales, r * blocks + b + 1)), acc1);
+            acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b)), acc0);
+            acc1 = _mm256_fmadd_ps(block_dot(q + 32 * b + 32, x + 32 * b + 32), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b + 1)), acc1);
         }
-        if (b < blocks) acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(scale_at(scales, r * blocks + b)), acc0);
+        if (b < blocks) acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b)), acc0);
         y[r] = (bias ? bias[r] : 0) + sum8(_mm256_add_ps(acc0, acc1));
     }
 }
@@ -82,7 +76,7 @@ AVX2 static void widen_rows_avx2(const int8_t *values, const void *scales, long 
     const long first = start * n / 32, count = (end - start) * n / 32;
     for (long b = 0; b < count; b++) {
         const int8_t *q = values + 32 * (first + b);
-        const __m256 s = _mm256_set1_ps(scale_at(scales, first + b));
+        const __m256 s = _mm256_set1_ps(q8_scale_at(scales, first + b));
         float *o = out + 32 * b;
         _mm256_storeu_ps(o, _mm256_mul_ps(widen8(q), s));
         _mm256_storeu_ps(o + 8, _mm256_mul_ps(widen8(q + 8), s));

@@ -12,18 +12,11 @@
 /// with the prefetch 30.9–31.9 (OpenBLAS's SkylakeX sgemv 26.7–28.7). The server cores keep more
 /// misses in flight with four streams; AMD Zen 4 is the opposite (CPUKernels.c), which is one
 /// reason these run only where 512-bit operations are full width.
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 
 int cpu_kernels_avx512_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-}
-
-static inline float scale_at(const void *scales, long index) {
-    float s;
-    memcpy(&s, (const char *)scales + 4 * index, 4);
-    return s;
 }
 
 /// Lanes of x past `n` (a row's tail) masked off, so every row length is exact.
@@ -130,8 +123,9 @@ AVX512 static inline __m512 widen16(const int8_t *q) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)q)));
 }
 
-AVX512 static inline __m512 q8_block(const int8_t *q, const float *x) {
-    return _mm512_fmadd_ps(widen16(q + 16), _mm512_loadu_ps(x + 16), _mm512_mul_ps(widen16(q), _mm512_loadu_ps(x)));
+/// Σ codes·x over one block, unscaled: x0 and x1 are its 32 floats of x.
+AVX512 static inline __m512 q8_block(const int8_t *q, __m512 x0, __m512 x1) {
+    return _mm512_fmadd_ps(widen16(q + 16), x1, _mm512_mul_ps(widen16(q), x0));
 }
 
 AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, long n, long start, long end,
@@ -146,9 +140,8 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
             if (b % 2 == 0) prefetch_next_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, 4 * n);
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
             for (int i = 0; i < 4; i++) {
-                const int8_t *q = q0 + i * n + 32 * b;
-                const __m512 d = _mm512_fmadd_ps(widen16(q + 16), x1, _mm512_mul_ps(widen16(q), x0));
-                acc[i] = _mm512_fmadd_ps(d, _mm512_set1_ps(scale_at(scales, (r + i) * blocks + b)), acc[i]);
+                acc[i] = _mm512_fmadd_ps(q8_block(q0 + i * n + 32 * b, x0, x1),
+                                         _mm512_set1_ps(q8_scale_at(scales, (r + i) * blocks + b)), acc[i]);
             }
         }
         for (int i = 0; i < 4; i++) y[r + i] = (bias ? bias[r + i] : 0) + _mm512_reduce_add_ps(acc[i]);
@@ -157,7 +150,8 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
         const int8_t *q = values + r * n;
         __m512 acc = _mm512_setzero_ps();
         for (long b = 0; b < blocks; b++)
-            acc = _mm512_fmadd_ps(q8_block(q + 32 * b, x + 32 * b), _mm512_set1_ps(scale_at(scales, r * blocks + b)), acc);
+            acc = _mm512_fmadd_ps(q8_block(q + 32 * b, _mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16)),
+                                  _mm512_set1_ps(q8_scale_at(scales, r * blocks + b)), acc);
         y[r] = (bias ? bias[r] : 0) + _mm512_reduce_add_ps(acc);
     }
 }

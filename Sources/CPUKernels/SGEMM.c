@@ -1,4 +1,5 @@
 #include "CPUKernels.h"
+#include "GemvAVX512.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -271,7 +272,6 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
 /// Intel Xeon (Emerald Rapids), against OpenBLAS's SkylakeX sgemm in the same runs: 64×3072×768
 /// at 84–92 % of the FMA peak against 59–63 %, 16×768×3072 38–40 % against 25–33 %, 64×768×3072
 /// and 200×768×768 level (63–80 %). Prefetching the next eight rows' lines made it slower.
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 enum { WN512 = 8 };
 
 /// The tile's sums (weight row i's vector: 16 rows of C's column i) written as rows of C: staged in

@@ -22,6 +22,22 @@ final class BLASTests: XCTestCase {
         return c
     }
 
+    /// C as `gemm` must leave it: op(A)·op(B) (+ the starting C when `accumulate`) by the naive
+    /// reference on tight copies of the padded operands, and C's padding columns as they started.
+    private func reference(_ a: [Float], lda: Int, _ b: [Float], ldb: Int, start: [Float], ldc: Int, m: Int, n: Int, k: Int,
+                           transA: Bool, transB: Bool, accumulate: Bool) -> [Float] {
+        let (rowsA, colsA) = transA ? (k, m) : (m, k)
+        let (rowsB, colsB) = transB ? (n, k) : (k, n)
+        let tightA = (0..<rowsA).flatMap { a[($0 * lda)..<($0 * lda + colsA)] }
+        let tightB = (0..<rowsB).flatMap { b[($0 * ldb)..<($0 * ldb + colsB)] }
+        let product = naive(tightA, tightB, m: m, n: n, k: k, transA: transA, transB: transB)
+        var expected = start
+        for i in 0..<m {
+            for j in 0..<n { expected[i * ldc + j] = product[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
+        }
+        return expected
+    }
+
     func testGemmAllPathsAndThreadCounts() throws {
         let saved = Threads.count
         defer { Threads.count = saved }
@@ -89,14 +105,8 @@ final class BLASTests: XCTestCase {
                                 var c = start
                                 BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                                           c: &c, ldc: ldc, accumulate: accumulate)
-                                // The same product on tight copies, by the naive reference.
-                                let tightA = (0..<rowsA).flatMap { a[($0 * lda)..<($0 * lda + colsA)] }
-                                let tightB = (0..<rowsB).flatMap { b[($0 * ldb)..<($0 * ldb + colsB)] }
-                                let product = naive(tightA, tightB, m: m, n: n, k: k, transA: transA, transB: transB)
-                                var expected = start
-                                for i in 0..<m {
-                                    for j in 0..<n { expected[i * ldc + j] = product[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
-                                }
+                                let expected = reference(a, lda: lda, b, ldb: ldb, start: start, ldc: ldc, m: m, n: n, k: k,
+                                                         transA: transA, transB: transB, accumulate: accumulate)
                                 assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
                                             "m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate) own=\(own) avx512=\(wide) threads=\(threads)")
                             }
@@ -129,13 +139,8 @@ final class BLASTests: XCTestCase {
                     let start = Tensor.randn([m * ldc], generator: &generator).values
                     var c = start
                     XCTAssertEqual(product(m, n, k, a, lda, w, ldw, &c, ldc, accumulate ? 1 : 0), 1, "\(name) m=\(m) n=\(n) k=\(k)")
-                    let tightA = (0..<m).flatMap { a[($0 * lda)..<($0 * lda + k)] }
-                    let tightW = (0..<n).flatMap { w[($0 * ldw)..<($0 * ldw + k)] }
-                    let want = naive(tightA, tightW, m: m, n: n, k: k, transA: false, transB: true)
-                    var expected = start
-                    for i in 0..<m {
-                        for j in 0..<n { expected[i * ldc + j] = want[i * n + j] + (accumulate ? start[i * ldc + j] : 0) }
-                    }
+                    let expected = reference(a, lda: lda, w, ldb: ldw, start: start, ldc: ldc, m: m, n: n, k: k,
+                                             transA: false, transB: true, accumulate: accumulate)
                     assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), "\(name) m=\(m) n=\(n) k=\(k) accumulate=\(accumulate)")
                 }
             }
