@@ -44,6 +44,31 @@ final class ModelFactoryTests: XCTestCase {
         XCTAssertTrue(all.model.parameters().allSatisfy { $0.tensor.requiresGrad })
     }
 
+    /// The shipped OPT directory holds q8 matrices: an SLLM started from such a directory gets
+    /// them decoded (codes × scales), as from the fp32 file they were converted from, to q8's error.
+    func testSLLMTakesTheOPTLayersFromAQ8Directory() throws {
+        let dir = NSTemporaryDirectory() + "factory-q8-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = CommandRunner.fixture("tiny-opt")
+        try FileManager.default.copyItem(atPath: source + "/config.json", toPath: dir + "/config.json")
+        let opt = try HFModelDirectory(path: source).optStateDict()
+        let converted = try StoredMatrices.convert(opt, to: .q8)
+        XCTAssertGreaterThan(converted.report.matrices[.q8] ?? 0, 0, "the fixture's matrices convert to q8")
+        try SafetensorsWriter.write(converted.tensors, metadata: [StoredMatrices.metadataKey: "q8", "format": "pt"],
+                                    to: dir + "/model.safetensors")
+        let file = CommandRunner.fixture("sllm-tiny.yaml")
+        let cfg = try SLLMConfig(config("sllm-tiny.yaml", [("llm", .map([("ref_model_dir", .string(dir))]))]), file: file)
+        let built = try ModelFactory.sllm(cfg, configFile: file, weights: .training(seed: 1))
+        let q = built.model.parameters().first { $0.name == "llm_layers.1.self_attn.q_proj.weight" }!.tensor.values
+        let expected = try opt.tensor("model.decoder.layers.1.self_attn.q_proj.weight").floats()
+        let scale = expected.map(abs).max()!
+        XCTAssertEqual(q.count, expected.count)
+        for (x, y) in zip(q, expected) { XCTAssertEqual(x, y, accuracy: scale / 127) }
+        XCTAssertNotEqual(q, expected, "decoded from q8, not the fp32 file")
+        XCTAssertEqual(built.model.llmPositions.weight.values, try opt.tensor("model.decoder.embed_positions.weight").floats())
+    }
+
     func testLoadRefModelWithoutWeightsIsAClearError() throws {
         let dir = NSTemporaryDirectory() + "factory-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

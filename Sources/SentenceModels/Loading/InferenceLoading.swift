@@ -11,31 +11,44 @@ extension ModelFactory {
     static func loadForInference(_ layer: Layer, _ dict: StateDict, format: WeightFormat, source: String) throws -> InferenceWeights {
         let parameters = layer.parameters()
         let matrices = Set(parameters.filter { StoredMatrices.isMatrix($0.name, shape: $0.tensor.shape) }.map(\.name))
-        var report = dict.check(expected: layer.expectedShapes())
-        report.unexpected.removeAll { name in
-            name.hasSuffix(StoredMatrices.scalesSuffix) && matrices.contains(String(name.dropLast(StoredMatrices.scalesSuffix.count)))
-        }
+        let report = checkAllowingScales(dict, expected: layer.expectedShapes(), matrices: matrices)
         guard report.isClean else { throw ModelFactoryError("\(source): \(CheckpointMismatch(report: report))") }
 
         let weights = InferenceWeights(format: format)
         do {
             for (name, parameter) in parameters {
-                let tensor = try dict.tensor(name)
                 let target = matrices.contains(name) ? StoredMatrices.format(for: parameter.shape, requested: format) : .f32
                 if target != .f32 {
                     let (matrix, inPlace) = try StoredMatrices.matrix(name, in: dict, format: target)
                     weights.set(matrix, for: parameter)
                     if inPlace { weights.mappedCount += 1 }
-                } else if matrices.contains(name), tensor.dtype == .i8 {
-                    try StoredMatrices.readFloats(name, in: dict, into: parameter.data)
                 } else {
-                    try tensor.copyFloats(into: UnsafeMutableBufferPointer(start: parameter.data, count: parameter.count))
+                    try readWidened(name, in: dict, into: parameter, isMatrix: matrices.contains(name))
                 }
             }
         } catch {
             throw ModelFactoryError("\(source): \(error)")
         }
         return weights
+    }
+
+    /// `dict` checked against `expected`, the `.scales` companions of q8 `matrices` not counted as unexpected.
+    static func checkAllowingScales(_ dict: StateDict, expected: [String: [Int]], matrices: Set<String>) -> StateDictReport {
+        var report = dict.check(expected: expected)
+        report.unexpected.removeAll { name in
+            name.hasSuffix(StoredMatrices.scalesSuffix) && matrices.contains(String(name.dropLast(StoredMatrices.scalesSuffix.count)))
+        }
+        return report
+    }
+
+    /// Tensor `name` of `dict` as fp32 into `parameter`: a q8 matrix decoded with its scales, bf16/fp16 widened.
+    static func readWidened(_ name: String, in dict: StateDict, into parameter: Tensor, isMatrix: Bool) throws {
+        let tensor = try dict.tensor(name)
+        if isMatrix, tensor.dtype == .i8 {
+            try StoredMatrices.readFloats(name, in: dict, into: parameter.data)
+        } else {
+            try tensor.copyFloats(into: UnsafeMutableBufferPointer(start: parameter.data, count: parameter.count))
+        }
     }
 
     /// Compact copies of the matrices of a model already in memory (random weights for a

@@ -297,10 +297,12 @@ public enum ModelFactory {
                                            storage: t.storage, byteRange: t.byteRange)
         }
         let expected = model.expectedShapes().filter { $0.key.hasPrefix("llm_layers.") || $0.key == "llm_pe.weight" }
-        let report = renamed.check(expected: expected)
+        // A converted (bf16/q8) OPT directory, such as the shipped one, is widened to fp32 for training.
+        let matrices = Set(expected.filter { StoredMatrices.isMatrix($0.key, shape: $0.value) }.keys)
+        let report = checkAllowingScales(renamed, expected: expected, matrices: matrices)
         guard report.isClean else { throw ModelFactoryError("\(dir): its OPT layers do not fit the SLLM:\n\(report)") }
         for (name, p) in model.parameters() where expected[name] != nil {
-            do { try renamed.tensor(name).copyFloats(into: UnsafeMutableBufferPointer(start: p.data, count: p.count)) } catch { throw ModelFactoryError("\(error)") }
+            do { try readWidened(name, in: renamed, into: p, isMatrix: matrices.contains(name)) } catch { throw ModelFactoryError("\(error)") }
         }
         return "OPT positions and \(model.llmLayers.count) layers from \(dir)"
     }
