@@ -270,7 +270,8 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
 /// (broadcast one float at a time, eight sequential streams) against 32 rows of A (two of the
 /// 16-row panels above), sixteen accumulators. The tile is C's transpose, turned over on the way out.
 /// Intel Xeon (Emerald Rapids), against OpenBLAS's SkylakeX sgemm in the same runs: 64×3072×768
-/// at 84–92 % of the FMA peak against 59–63 %, 16×768×3072 38–40 % against 25–33 %, 64×768×3072
+/// at 84–92 % of the FMA peak against 59–63 %, 16×768×3072 52–53 % on the one-panel tile (two panels:
+/// 30–39 %; OpenBLAS 25–33 %; at 16 rows the weight's reads from L3 bound it), 64×768×3072
 /// and 200×768×768 level (63–80 %). In a model the weights come from DRAM, and only the first A tile
 /// of a block waits for them; so each tile prefetches its share of the next block's rows into L2,
 /// spreading the reads over the block's whole time: 64-token prefill of OPT-125m 1.10–1.20× faster
@@ -294,40 +295,61 @@ AVX512 static void store_rows(float *c, long ldc, const __m512 sums[WN512], long
     }
 }
 
-/// `pf` and `pf_rows`: rows of the next weight block whose lines this call prefetches into L2 while it
-/// computes, so that the block's DRAM reads spread over all the A tiles that pass the current block.
-AVX512 static void kernel_weight_rows_avx512(long kc, const float *w, long ldw, long wrows, const float *a0,
-                                             const float *a1, float *c, long ldc, long arows, int accumulate,
-                                             const float *pf, long pf_rows) {
-    const float *wr[WN512];
-    for (int i = 0; i < WN512; i++) wr[i] = w + (i < wrows ? i : 0) * ldw;  // rows past wrows alias the first
-    __m512 lo[WN512], hi[WN512];
-    for (int i = 0; i < WN512; i++) { lo[i] = _mm512_setzero_ps(); hi[i] = _mm512_setzero_ps(); }
-    long p = 0;
+/// The 512-bit tile: sixteen accumulators, as 8 weight rows × two A panels (32 rows of A) or, for at
+/// most 16 rows of A, 16 weight rows × one panel (two panels would leave half the FMAs unstored).
+/// Rows past `wrows` alias the first, and their sums are not stored. `pf` and `pf_rows`: rows of
+/// the next weight block whose lines this call prefetches into L2 while it computes, so that the
+/// block's DRAM reads spread over all the A tiles that pass the current block.
+AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
+    long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1, float *c, long ldc, long arows,
+    int accumulate, const float *pf, long pf_rows, const int panels) {
+    const int rows = 2 * WN512 / panels;
+    const float *wr[2 * WN512];
+    for (int i = 0; i < rows; i++) wr[i] = w + (i < wrows ? i : 0) * ldw;
+    __m512 acc[2 * WN512];
+    for (int i = 0; i < 2 * WN512; i++) acc[i] = _mm512_setzero_ps();
 #define STEP512(p)                                                                                     \
     do {                                                                                               \
-        const __m512 x0 = _mm512_load_ps(a0 + (p) * WM), x1 = _mm512_load_ps(a1 + (p) * WM);           \
-        for (int i = 0; i < WN512; i++) {                                                              \
+        const __m512 x0 = _mm512_load_ps(a0 + (p) * WM);                                               \
+        const __m512 x1 = panels == 2 ? _mm512_load_ps(a1 + (p) * WM) : x0;                           \
+        for (int i = 0; i < rows; i++) {                                                               \
             const __m512 v = _mm512_set1_ps(wr[i][p]);                                                 \
-            lo[i] = _mm512_fmadd_ps(v, x0, lo[i]);                                                     \
-            hi[i] = _mm512_fmadd_ps(v, x1, hi[i]);                                                     \
+            acc[i] = _mm512_fmadd_ps(v, x0, acc[i]);                                                   \
+            if (panels == 2) acc[rows + i] = _mm512_fmadd_ps(v, x1, acc[rows + i]);                    \
         }                                                                                              \
     } while (0)
+    long p = 0;
     for (; p + 16 <= kc; p += 16) {
         for (long r = 0; r < pf_rows; r++) _mm_prefetch((const char *)(pf + r * ldw + p), _MM_HINT_T1);
         for (long q = 0; q < 16; q++) STEP512(p + q);
     }
     for (; p < kc; p++) STEP512(p);
 #undef STEP512
-    store_rows(c, ldc, lo, arows < 16 ? arows : 16, wrows, accumulate);
-    if (arows > 16) store_rows(c + 16 * ldc, ldc, hi, arows - 16, wrows, accumulate);
+    if (panels == 2) {
+        store_rows(c, ldc, acc, arows < 16 ? arows : 16, wrows, accumulate);
+        if (arows > 16) store_rows(c + 16 * ldc, ldc, acc + WN512, arows - 16, wrows, accumulate);
+    } else {
+        store_rows(c, ldc, acc, arows, wrows < WN512 ? wrows : WN512, accumulate);
+        if (wrows > WN512) store_rows(c + WN512, ldc, acc + WN512, arows, wrows - WN512, accumulate);
+    }
 }
 
-/// The few-rows product, on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32);
-/// the A panels go in the thread's buffers (the caller checked they fit).
+AVX512 static void tile_two_panels(long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1,
+                                   float *c, long ldc, long arows, int accumulate, const float *pf, long pf_rows) {
+    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, pf, pf_rows, 2);
+}
+
+AVX512 static void tile_one_panel(long kc, const float *w, long ldw, long wrows, const float *a0, float *c, long ldc,
+                                  long arows, int accumulate, const float *pf, long pf_rows) {
+    weight_rows_tile(kc, w, ldw, wrows, a0, a0, c, ldc, arows, accumulate, pf, pf_rows, 1);
+}
+
+/// The few-rows product, on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32,
+/// or 16 × 16 for at most 16 rows); the A panels go in the thread's buffers (the caller checked they fit).
 static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, const float *w, long ldw, float *c,
                               long ldc, int accumulate, float *buffer, int wide) {
-    const long wn = wide ? WN512 : WN, wm = wide ? 2 * WM : WM;
+    const int one_panel = wide && m <= WM;
+    const long wn = !wide ? WN : one_panel ? 2 * WN512 : WN512, wm = wide && !one_panel ? 2 * WM : WM;
     pack_a_panels(a, lda, m, k, buffer);
     for (long p0 = 0; p0 < k; p0 += WKC) {
         const long kc = k - p0 < WKC ? k - p0 : WKC;
@@ -343,10 +365,14 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
                 if (!wide) {
                     kernel_weight_rows(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add);
                 } else {
-                    const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
                     const long r0 = t * next / tiles, r1 = (t + 1) * next / tiles;
-                    kernel_weight_rows_avx512(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add,
-                                              wp + (wn + r0) * ldw, r1 - r0);
+                    if (one_panel) {
+                        tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, wp + (wn + r0) * ldw, r1 - r0);
+                    } else {
+                        const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
+                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add,
+                                        wp + (wn + r0) * ldw, r1 - r0);
+                    }
                 }
             }
         }
