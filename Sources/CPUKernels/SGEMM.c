@@ -366,12 +366,12 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
                     kernel_weight_rows(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add);
                 } else {
                     const long r0 = t * next / tiles, r1 = (t + 1) * next / tiles;
+                    const float *pf = next ? wp + (wn + r0) * ldw : wp;  // never formed past the weight's end
                     if (one_panel) {
-                        tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, wp + (wn + r0) * ldw, r1 - r0);
+                        tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, pf, r1 - r0);
                     } else {
                         const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
-                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add,
-                                        wp + (wn + r0) * ldw, r1 - r0);
+                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, pf, r1 - r0);
                     }
                 }
             }
