@@ -85,18 +85,49 @@ final class DefaultModelsTests: XCTestCase {
             XCTAssertEqual(weights.mappedCount, weights.storedCount, "\(name): read in place")
         }
         XCTAssertFalse(try loadStateDict(path: family.sllmCheckpoint).names.contains { $0.hasPrefix("svae.") })
-        // The same token table (compact, so compared as the weights inference widens).
-        func widened(_ m: WeightMatrix) -> [Float] {
-            var out = [Float](repeating: 0, count: m.rows * m.columns)
-            out.withUnsafeMutableBufferPointer { p in for r in 0..<m.rows { m.row(r, into: p.baseAddress! + r * m.columns) } }
-            return out
-        }
-        let table = widened(sllm.weights.matrix(sllm.model.svae.encoder.embedding.embedToken.weight))
-        XCTAssertEqual(table, widened(svae.weights.matrix(svae.model.encoder.embedding.embedToken.weight)))
+        // The same token table.
+        let table = tokenTable(sllm)
+        XCTAssertEqual(table, tokenTable(svae))
         XCTAssertTrue(table.contains { $0 != 0 })
         XCTAssertTrue(sllm.notes.joined().contains("svae.model_path"), "\(sllm.notes)")
         // --weights f32 widens the same files.
         XCTAssertEqual(try family.opt(storage: .f32).weights.format, .f32)
+    }
+
+    /// The encoder's token table, compared as the weights inference widens (they may be compact).
+    func tokenTable(_ svae: ModelFactory.SVAE) -> [Float] { widened(svae.weights.matrix(svae.model.encoder.embedding.embedToken.weight)) }
+    func tokenTable(_ sllm: ModelFactory.SLLM) -> [Float] { widened(sllm.weights.matrix(sllm.model.svae.encoder.embedding.embedToken.weight)) }
+    func widened(_ m: WeightMatrix) -> [Float] {
+        var out = [Float](repeating: 0, count: m.rows * m.columns)
+        out.withUnsafeMutableBufferPointer { p in for r in 0..<m.rows { m.row(r, into: p.baseAddress! + r * m.columns) } }
+        return out
+    }
+
+    /// sllm.yaml's svae.model_path names the SLLM's SVAE inside the family, so a family whose SVAE
+    /// was retrained after its SLLM keeps the one the SLLM was trained with beside it.
+    func testSLLMReadsTheSVAEItsConfigNames() throws {
+        let copy = directory + "/family"
+        try FileManager.default.copyItem(atPath: Self.family, toPath: copy)
+        try FileManager.default.moveItem(atPath: copy + "/svae.safetensors", toPath: copy + "/sllm-svae.safetensors")
+        // The family's own SVAE becomes another one: the same stored in bf16, so other values.
+        let r = try CommandRunner.run(["convert", copy + "/sllm-svae.safetensors", copy + "/svae.safetensors", "--weights", "bf16"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let yaml = copy + "/sllm.yaml"
+        let text = try String(contentsOfFile: yaml, encoding: .utf8)
+        XCTAssertTrue(text.contains("model_path: \"svae.safetensors\""))
+        try text.replacingOccurrences(of: "model_path: \"svae.safetensors\"", with: "model_path: \"sllm-svae.safetensors\"")
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+
+        let family = try DefaultModels(directory: copy)
+        XCTAssertEqual(try family.sllmSVAECheckpoint(), family.directory + "/sllm-svae.safetensors")
+        let table = tokenTable(try family.sllm().model)
+        XCTAssertEqual(table, tokenTable(try DefaultModels(directory: Self.family).svae()), "the SVAE the SLLM was trained with")
+        XCTAssertNotEqual(table, tokenTable(try family.svae()), "not the family's retrained one")
+        // A name that is not in the family is an incomplete family, said so at once.
+        try FileManager.default.removeItem(atPath: copy + "/sllm-svae.safetensors")
+        XCTAssertThrowsError(try DefaultModels(directory: copy)) {
+            XCTAssertTrue("\($0)".contains("sllm-svae.safetensors") && "\($0)".contains("svae.model_path"), "\($0)")
+        }
     }
 
     /// An SLLM file without its SVAE loads only when the config froze the SVAE and names its file.

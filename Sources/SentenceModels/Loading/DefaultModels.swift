@@ -8,8 +8,11 @@ import TensorCore
 ///     opt/                 the token-level OPT baseline, an HF directory; its config.json and
 ///                          tokenizer also give the SVAE and the SLLM their sizes and tokenizer
 ///     svae.yaml            svae.safetensors     the SentenceVAE
-///     sllm.yaml            sllm.safetensors     the SLLM, without its frozen SVAE (read from
-///                                               svae.safetensors through svae.model_path)
+///     sllm.yaml            sllm.safetensors     the SLLM, without its frozen SVAE: sllm.yaml's
+///                                               svae.model_path names that file in the family,
+///                                               svae.safetensors unless the family's SVAE was
+///                                               retrained after the SLLM (then the SLLM keeps
+///                                               the one it was trained with beside it)
 ///
 /// It is found without configuration from a clone: `swift run` and `.build/*/sentencevae` walk up
 /// from the executable to the package root. Files are loaded in the weight format they are stored
@@ -37,6 +40,10 @@ public struct DefaultModels: Sendable {
         guard missing.isEmpty else {
             throw ModelFactoryError("\(self.directory) is not a complete default model family: it lacks \(missing.joined(separator: ", ")). "
                 + "Make one with Tools/train-default-models (or --smoke for a quick untrained one)")
+        }
+        if let file = try sllmSVAECheckpoint(), !FileManager.default.fileExists(atPath: file) {
+            throw ModelFactoryError("\(self.directory) is not a complete default model family: sllm.yaml's svae.model_path names "
+                + "\(file), which is not there (the SVAE the SLLM was trained with)")
         }
     }
 
@@ -78,12 +85,24 @@ public struct DefaultModels: Sendable {
         try config(svaeConfigFile, [("ref_model_dir", .string(optDirectory))])
     }
 
+    /// The SVAE file the SLLM was trained with: sllm.yaml's `svae.model_path`, a name inside the
+    /// family; nil when it is null (an SLLM file that holds its own SVAE).
+    public func sllmSVAECheckpoint() throws -> String? {
+        let raw: ConfigValue
+        do { raw = try YAMLConfig.load(path: sllmConfigFile) } catch { throw ModelFactoryError("\(error)") }
+        switch raw["svae"]?["model_path"] {
+        case let .string(name)?: return name.hasPrefix("/") ? name : directory + "/" + name
+        case nil, .null?: return nil
+        case .some:
+            throw ModelFactoryError("\(sllmConfigFile): svae.model_path must be null or a file name inside the family (a string)")
+        }
+    }
+
     /// sllm.yaml with its three paths made absolute.
     public func sllmConfig() throws -> ConfigValue {
-        try config(sllmConfigFile, [
-            ("svae", .map([("ref_model_dir", .string(optDirectory)), ("model_path", .string(svaeCheckpoint))])),
-            ("llm", .map([("ref_model_dir", .string(optDirectory))])),
-        ])
+        var svae: [(String, ConfigValue)] = [("ref_model_dir", .string(optDirectory))]
+        if let file = try sllmSVAECheckpoint() { svae.append(("model_path", .string(file))) }
+        return try config(sllmConfigFile, [("svae", .map(svae)), ("llm", .map([("ref_model_dir", .string(optDirectory))]))])
     }
 
     private func config(_ file: String, _ paths: [(String, ConfigValue)]) throws -> ConfigValue {
@@ -106,7 +125,7 @@ public struct DefaultModels: Sendable {
                                      storage: storage ?? Self.storedFormat(svaeCheckpoint))
     }
 
-    /// The sentence-level LLM (its SVAE from svae.safetensors), in its stored format unless `storage` says otherwise.
+    /// The sentence-level LLM (its SVAE from the file sllm.yaml names), in its stored format unless `storage` says otherwise.
     public func sllm(storage: WeightFormat? = nil) throws -> (model: ModelFactory.SLLM, config: SLLMConfig) {
         let cfg: SLLMConfig
         do { cfg = try SLLMConfig(try sllmConfig(), file: sllmConfigFile) } catch { throw ModelFactoryError("\(error)") }
