@@ -87,10 +87,10 @@ public struct DefaultModels: Sendable {
 
     /// The SVAE file the SLLM was trained with: sllm.yaml's `svae.model_path`, a name inside the
     /// family; nil when it is null (an SLLM file that holds its own SVAE).
-    public func sllmSVAECheckpoint() throws -> String? {
-        let raw: ConfigValue
-        do { raw = try YAMLConfig.load(path: sllmConfigFile) } catch { throw ModelFactoryError("\(error)") }
-        switch raw["svae"]?["model_path"] {
+    public func sllmSVAECheckpoint() throws -> String? { try svaeFile(of: try load(sllmConfigFile)) }
+
+    private func svaeFile(of sllm: ConfigValue) throws -> String? {
+        switch sllm["svae"]?["model_path"] {
         case let .string(name)?: return name.hasPrefix("/") ? name : directory + "/" + name
         case nil, .null?: return nil
         case .some:
@@ -100,13 +100,18 @@ public struct DefaultModels: Sendable {
 
     /// sllm.yaml with its three paths made absolute.
     public func sllmConfig() throws -> ConfigValue {
+        let raw = try load(sllmConfigFile)
         var svae: [(String, ConfigValue)] = [("ref_model_dir", .string(optDirectory))]
-        if let file = try sllmSVAECheckpoint() { svae.append(("model_path", .string(file))) }
-        return try config(sllmConfigFile, [("svae", .map(svae)), ("llm", .map([("ref_model_dir", .string(optDirectory))]))])
+        if let file = try svaeFile(of: raw) { svae.append(("model_path", .string(file))) }
+        return ConfigValue.merged(raw, .map([("svae", .map(svae)), ("llm", .map([("ref_model_dir", .string(optDirectory))]))]))
     }
 
     private func config(_ file: String, _ paths: [(String, ConfigValue)]) throws -> ConfigValue {
-        do { return ConfigValue.merged(try YAMLConfig.load(path: file), .map(paths)) } catch { throw ModelFactoryError("\(error)") }
+        ConfigValue.merged(try load(file), .map(paths))
+    }
+
+    private func load(_ file: String) throws -> ConfigValue {
+        do { return try YAMLConfig.load(path: file) } catch { throw ModelFactoryError("\(error)") }
     }
 
     // MARK: Loading
