@@ -57,8 +57,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(sllm.maxSentenceLen, svae.maxSeqLen)
         XCTAssertEqual(sllm.svae.refModelDir, svae.refModelDir)
         XCTAssertEqual(sllm.svae.learnableAdd, svae.learnableAdd)
-        XCTAssertFalse(sllm.finetuneSVAE, "the shipped SLLM takes its SVAE from svae.model_path")
-        XCTAssertNotNil(sllm.svae.modelPath)
+        XCTAssertTrue(sllm.finetuneSVAE, "the SVAE trains with the SLLM, as in the original's sllm_base.yaml")
+        XCTAssertNotNil(sllm.svae.modelPath, "the trained SVAE it starts from")
         for t in [opt.training, svae.training, sllm.training].compactMap({ $0 }) {
             XCTAssertEqual(t.lrSchedule, "cosine"); XCTAssertEqual(t.resumeTrain, false)
         }
