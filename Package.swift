@@ -41,8 +41,8 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["TensorCore"]),
         .target(name: "SentenceModels", dependencies: ["NeuralNet", "TensorCore", "ModelIO"]),
         // Checkpoints and configs: safetensors, PyTorch zip/pickle, HF directories, YAML.
-        // Depends on no tensor engine: it hands out raw `TensorData`.
-        .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Depends on no tensor engine: it hands out raw `TensorData` (CPUKernels only for huge-page advice).
+        .target(name: "ModelIO", dependencies: [.product(name: "Yams", package: "Yams"), "CPUKernels"]),
         // GPT-2 byte-level BPE (HF formats) and the sentence splitter; no tensor dependency.
         .target(name: "Tokenization"),
         // Trainers, data pipeline, checkpoints, evaluation: the original's tools/train and tools/eval.

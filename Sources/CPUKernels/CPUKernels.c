@@ -3,14 +3,6 @@
 
 #include <string.h>
 
-/// Whether the one-row products run their AVX-512 versions (GemvAVX512.c); set once at start-up.
-static int use_avx512 = 0;
-
-int cpu_kernels_use_avx512(int enable) {
-    use_avx512 = enable && cpu_kernels_avx512_available();
-    return use_avx512;
-}
-
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -86,8 +78,8 @@ AVX2 static void widen_rows_avx2(const int8_t *values, const void *scales, long 
 }
 
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
-                              const float *x, float *y, const float *bias) {
-    if (use_avx512) { cpu_kernels_q8_gemv_rows_avx512(values, scales, columns, start, end, x, y, bias); return; }
+                              const float *x, float *y, const float *bias, int wide) {
+    if (wide) { cpu_kernels_q8_gemv_rows_avx512(values, scales, columns, start, end, x, y, bias); return; }
     gemv_rows_avx2(values, scales, columns, start, end, x, y, bias);
 }
 
@@ -120,8 +112,8 @@ AVX2 static void bf16_gemv_rows_avx2(const uint16_t *w, long n, long start, long
 }
 
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
-                                const float *x, float *y, const float *bias) {
-    if (use_avx512) { cpu_kernels_bf16_gemv_rows_avx512(weights, columns, start, end, x, y, bias); return; }
+                                const float *x, float *y, const float *bias, int wide) {
+    if (wide) { cpu_kernels_bf16_gemv_rows_avx512(weights, columns, start, end, x, y, bias); return; }
     bf16_gemv_rows_avx2(weights, columns, start, end, x, y, bias);
 }
 
@@ -148,8 +140,8 @@ AVX2 static void f32_gemv_rows_avx2(const float *w, long ld, long n, long start,
 }
 
 void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
-                               float *y, long inc_y, int accumulate) {
-    if (use_avx512) { cpu_kernels_f32_gemv_rows_avx512(weights, ld, columns, start, end, x, y, inc_y, accumulate); return; }
+                               float *y, long inc_y, int accumulate, int wide) {
+    if (wide) { cpu_kernels_f32_gemv_rows_avx512(weights, ld, columns, start, end, x, y, inc_y, accumulate); return; }
     f32_gemv_rows_avx2(weights, ld, columns, start, end, x, y, inc_y, accumulate);
 }
 
@@ -171,8 +163,8 @@ static void unavailable(void) {
 }
 
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
-                              const float *x, float *y, const float *bias) {
-    (void)values; (void)scales; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias;
+                              const float *x, float *y, const float *bias, int wide) {
+    (void)values; (void)scales; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias; (void)wide;
     unavailable();
 }
 
@@ -182,14 +174,14 @@ void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long co
 }
 
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
-                                const float *x, float *y, const float *bias) {
-    (void)weights; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias;
+                                const float *x, float *y, const float *bias, int wide) {
+    (void)weights; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias; (void)wide;
     unavailable();
 }
 
 void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
-                               float *y, long inc_y, int accumulate) {
-    (void)weights; (void)ld; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)inc_y; (void)accumulate;
+                               float *y, long inc_y, int accumulate, int wide) {
+    (void)weights; (void)ld; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)inc_y; (void)accumulate; (void)wide;
     unavailable();
 }
 

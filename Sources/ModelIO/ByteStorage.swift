@@ -1,3 +1,4 @@
+import CPUKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -45,7 +46,7 @@ public final class ByteStorage: @unchecked Sendable {
                 // The reservation's slack either side of the file goes back.
                 if head > 0 { munmap(reserved, head) }
                 if tail > 0 { munmap(p + size, tail) }
-                _ = madvise(p, size, 14 /* MADV_HUGEPAGE */)
+                cpu_kernels_advise_huge_pages(p, size)
                 return p
             }
             munmap(reserved, size + huge)

@@ -1,18 +1,7 @@
+import CPUKernels
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Asks Linux to back a large fresh buffer with 2 MB pages: filling a 100 MB array then takes 50
-/// page faults instead of 25 000, which is most of the cost of loading weights from the page cache.
-@inline(__always) func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
-    #if os(Linux)
-    let huge = 2 << 20
-    guard buffer.count >= 2 * huge, let base = buffer.baseAddress else { return }
-    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-    let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
-    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */) }
-    #endif
-}
 
 /// One tensor as a file holds it: dtype, shape, and the bytes it lives in, not yet converted.
 ///
@@ -161,7 +150,7 @@ public struct TensorData: @unchecked Sendable {
     public func floats() throws -> [Float] {
         guard dtype.isFloatingPoint else { throw ModelIOError.dtypeMismatch(name: name, dtype: dtype, wanted: "Float") }
         return try [Float](unsafeUninitializedCapacity: elementCount) { out, initialized in
-            adviseHugePages(UnsafeMutableRawBufferPointer(out))
+            if let base = out.baseAddress { cpu_kernels_advise_huge_pages(base, out.count * MemoryLayout<Float>.stride) }
             try copyFloats(into: out)
             initialized = out.count
         }

@@ -172,6 +172,8 @@ public enum BLAS {
         /// row as one stream, where OpenBLAS's sgemv, interleaving rows, reached 55–65 % of the read
         /// rate on AMD Zen 4 (BENCHMARKS.md).
         var own = false
+        /// The kernel's AVX-512 version (`NativeKernels.avx512`), read once per product.
+        var wide: Int32 = 0
     }
 
     /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads.
@@ -182,7 +184,7 @@ public enum BLAS {
         let block = ((outputs + tasks - 1) / tasks + 15) / 16 * 16
         args = GemvBlocks(transposed: args.transposed, rows: args.rows, cols: args.cols, matrix: args.matrix, ld: args.ld,
                           x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block,
-                          own: !args.transposed && args.incX == 1 && NativeKernels.enabled)
+                          own: !args.transposed && args.incX == 1 && NativeKernels.enabled, wide: NativeKernels.avx512 ? 1 : 0)
         Threads.shared.run((outputs + block - 1) / block, context: &args) { context, i in
             let g = context!.assumingMemoryBound(to: GemvBlocks.self).pointee
             let start = i * g.block
@@ -192,7 +194,7 @@ public enum BLAS {
                             g.x, Int32(g.incX), g.beta, g.y + start * g.incY, Int32(g.incY))
             } else if g.own {
                 let end = min(start + g.block, g.rows)
-                cpu_kernels_f32_gemv_rows(g.matrix, g.ld, g.cols, start, end, g.x, g.y, g.incY, g.beta == 0 ? 0 : 1)
+                cpu_kernels_f32_gemv_rows(g.matrix, g.ld, g.cols, start, end, g.x, g.y, g.incY, g.beta == 0 ? 0 : 1, g.wide)
             } else {
                 let size = min(g.block, g.rows - start)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(size), Int32(g.cols), 1, g.matrix + start * g.ld, Int32(g.ld),

@@ -1,3 +1,4 @@
+import CPUKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,22 +19,7 @@ public final class Storage: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         mappedBytes = 0
-        Storage.adviseHugePages(raw, count * MemoryLayout<Float>.stride)
-    }
-
-    /// Asks Linux to back the 2 MB-aligned interior of a block of ≥ 4 MB with 2 MB pages (where
-    /// transparent huge pages are "madvise" or "always"). Decoding streams every weight once per
-    /// token, and with 4 KB pages OPT-125m fp32 decoded at 50.8 / 53.2 tokens/s against 54.5 / 57.2
-    /// with them (Intel Xeon, alternating builds). Checkpoints mapped from files get the same advice
-    /// in ModelIO.
-    static func adviseHugePages(_ base: UnsafeMutableRawPointer, _ bytes: Int) {
-        #if os(Linux)
-        let huge = 2 << 20
-        guard bytes >= 2 * huge else { return }
-        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: base) + bytes) & ~(huge - 1)
-        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14) }
-        #endif
+        cpu_kernels_advise_huge_pages(raw, count * MemoryLayout<Float>.stride)
     }
 
     public convenience init(repeating value: Float, count: Int) {
@@ -50,7 +36,7 @@ public final class Storage: @unchecked Sendable {
         if bytes >= 1 << 18, let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
             pointer = p.bindMemory(to: Float.self, capacity: count)
             mappedBytes = bytes
-            Storage.adviseHugePages(p, bytes)
+            cpu_kernels_advise_huge_pages(p, bytes)
         } else {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
             pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))

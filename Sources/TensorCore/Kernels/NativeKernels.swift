@@ -11,11 +11,8 @@ public enum NativeKernels {
     public static let supported = cpu_kernels_available() != 0
     /// Whether the kernels use them. `SENTENCEVAE_PORTABLE_KERNELS=1` keeps the Swift kernels (to
     /// compare the two in `bench`); the tests switch it to check both.
-    /// (Reading it first also makes the AVX-512 choice below, before any product runs.)
-    nonisolated(unsafe) public static var enabled: Bool = {
-        _ = avx512
-        return supported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
-    }()
+    nonisolated(unsafe) public static var enabled: Bool =
+        supported && ProcessInfo.processInfo.environment["SENTENCEVAE_PORTABLE_KERNELS"] != "1"
 
     /// Whether this CPU can run the AVX-512 one-row kernels at all (tests run them wherever it can).
     public static let avx512Supported = cpu_kernels_avx512_available() != 0
@@ -24,12 +21,11 @@ public enum NativeKernels {
     /// versions (`GemvAVX512.c`): only where 512-bit operations run at full width, since on AMD Zen 4
     /// an AVX-512 q8 kernel streamed from memory at half the AVX2 one's rate (BENCHMARKS.md), and
     /// the four-row order these use is slower there too.
-    /// `SENTENCEVAE_AVX2_KERNELS=1` keeps the AVX2 ones, to compare the two in `bench`.
-    nonisolated(unsafe) public static var avx512: Bool = {
-        let wanted = prefersAVX512(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment)
-        return cpu_kernels_use_avx512(wanted ? 1 : 0) != 0
-    }() {
-        didSet { avx512 = cpu_kernels_use_avx512(avx512 ? 1 : 0) != 0 }
+    /// `SENTENCEVAE_AVX2_KERNELS=1` keeps the AVX2 ones, to compare the two in `bench`. Each call
+    /// passes it to the C kernel (`wide`); never true where the CPU lacks them.
+    nonisolated(unsafe) public static var avx512: Bool =
+        avx512Supported && prefersAVX512(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment) {
+        didSet { if !avx512Supported { avx512 = false } }
     }
 
     /// The rule behind `avx512`, a pure function of the CPU's facts so tests can ask it about CPUs

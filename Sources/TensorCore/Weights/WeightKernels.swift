@@ -26,6 +26,8 @@ enum WeightKernels {
 
     /// Whether bf16 and q8 products run the C kernels (see `NativeKernels`).
     static var native: Bool { NativeKernels.enabled }
+    /// The C one-row products' AVX-512 versions (`NativeKernels.avx512`).
+    static var wide: Int32 { NativeKernels.avx512 ? 1 : 0 }
 
     // MARK: Lane order
 
@@ -138,11 +140,11 @@ enum WeightKernels {
         case let .f32(w):
             for r in range { y[r] = (bias?[r] ?? 0) + Kernels.dot(w + r * n, xp, count: n) }
         case let .bf16(w) where native:
-            cpu_kernels_bf16_gemv_rows(w.assumingMemoryBound(to: UInt16.self), n, range.lowerBound, range.upperBound, xp, y, bias)
+            cpu_kernels_bf16_gemv_rows(w.assumingMemoryBound(to: UInt16.self), n, range.lowerBound, range.upperBound, xp, y, bias, wide)
         case let .bf16(w):
             for r in range { y[r] = (bias?[r] ?? 0) + dotBF16(w + 2 * r * n, xp, count: n) }
         case let .q8(values, scales) where native:
-            cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, xp, y, bias)
+            cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, xp, y, bias, wide)
         case let .q8(values, scales):
             let blocks = n / group
             for r in range { y[r] = (bias?[r] ?? 0) + dotQ8(values + r * n, scales + 4 * r * blocks, xp, count: n) }
