@@ -43,6 +43,29 @@ struct ModelChoice {
                            family: family)
     }
 
+    /// svae: the config with the command's `--set` overrides, and the model built from it by the
+    /// library's factory in `storage` (else the format the file holds).
+    func svae(overrides: [String], storage: WeightOptions) throws -> (config: SVAEConfig, loaded: ModelFactory.SVAE) {
+        let cfg = try Self.wrap { try SVAEConfig(ConfigOverrides.apply(overrides, to: config), file: configFile) }
+        ModelAssets.report(warnings: cfg.warnings)
+        let loaded = try Self.wrap {
+            try ModelFactory.svae(cfg, configFile: configFile, weights: .checkpoint(checkpoint), storage: storage.format(or: storedFormat))
+        }
+        storage.report(loaded.weights)
+        return (cfg, loaded)
+    }
+
+    /// sllm: the same for a sentence-level LLM.
+    func sllm(overrides: [String], storage: WeightOptions) throws -> (config: SLLMConfig, loaded: ModelFactory.SLLM) {
+        let cfg = try Self.wrap { try SLLMConfig(ConfigOverrides.apply(overrides, to: config), file: configFile) }
+        ModelAssets.report(warnings: cfg.warnings)
+        let loaded = try Self.wrap {
+            try ModelFactory.sllm(cfg, configFile: configFile, weights: .checkpoint(checkpoint), storage: storage.format(or: storedFormat))
+        }
+        storage.report(loaded.weights)
+        return (cfg, loaded)
+    }
+
     /// Both files named, or neither (the default models).
     static func validate(config: String?, checkpoint: String?) throws {
         if (config == nil) != (checkpoint == nil) {

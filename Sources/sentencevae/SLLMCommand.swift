@@ -59,20 +59,7 @@ struct SLLMCommand: ParsableCommand {
 
     func run() throws {
         generation.applyThreads()
-        let choice = try ModelChoice.sllm(config: config, checkpoint: checkpoint)
-        let cfg: SLLMConfig
-        do { cfg = try SLLMConfig(ConfigOverrides.apply(overrides, to: choice.config), file: choice.configFile) } catch let e as CLIError {
-            throw e
-        } catch {
-            throw CLIError("\(error)")
-        }
-        ModelAssets.report(warnings: cfg.warnings)
-        let loaded: ModelFactory.SLLM
-        do {
-            loaded = try ModelFactory.sllm(cfg, configFile: choice.configFile, weights: .checkpoint(choice.checkpoint),
-                                           storage: storage.format(or: choice.storedFormat))
-        } catch { throw CLIError("\(error)") }
-        storage.report(loaded.weights)
+        let (cfg, loaded) = try ModelChoice.sllm(config: config, checkpoint: checkpoint).sllm(overrides: overrides, storage: storage)
         let sllm = loaded.model, svaeConfig = sllm.svae.config
         let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
 

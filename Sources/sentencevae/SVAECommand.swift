@@ -64,20 +64,7 @@ struct SVAECommand: ParsableCommand {
 
     func run() throws {
         generation.applyThreads()
-        let choice = try ModelChoice.svae(config: config, checkpoint: checkpoint)
-        let cfg: SVAEConfig
-        do { cfg = try SVAEConfig(ConfigOverrides.apply(overrides, to: choice.config), file: choice.configFile) } catch let e as CLIError {
-            throw e
-        } catch {
-            throw CLIError("\(error)")
-        }
-        ModelAssets.report(warnings: cfg.warnings)
-        let loaded: ModelFactory.SVAE
-        do {
-            loaded = try ModelFactory.svae(cfg, configFile: choice.configFile, weights: .checkpoint(choice.checkpoint),
-                                           storage: storage.format(or: choice.storedFormat))
-        } catch { throw CLIError("\(error)") }
-        storage.report(loaded.weights)
+        let (cfg, loaded) = try ModelChoice.svae(config: config, checkpoint: checkpoint).svae(overrides: overrides, storage: storage)
         let model = loaded.model, modelConfig = model.config
         let tokenizer = try ModelAssets.tokenizer(loaded.referenceDirectory)
 
