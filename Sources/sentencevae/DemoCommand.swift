@@ -18,10 +18,9 @@ struct DemoCommand: ParsableCommand {
             The default models are a family trained from scratch by Tools/train-default-models and \
             shipped in the package's Models/: opt/ (the token-level OPT baseline, an HF directory \
             whose config.json and tokenizer the others share), svae.yaml + svae.safetensors, and \
-            sllm.yaml + sllm.safetensors (the SLLM without its frozen SVAE, which it reads from the \
-            file sllm.yaml's svae.model_path names: svae.safetensors, or the SVAE it was trained with \
-            when the family's SVAE was trained on after it). They are found through --models, else \
-            $SENTENCEVAE_MODELS, else a \
+            sllm.yaml + sllm.safetensors (the SLLM with its own SVAE, which trained with it; an SLLM \
+            trained on a frozen SVAE may leave it out and name the family's SVAE file in sllm.yaml's \
+            svae.model_path). They are found through --models, else $SENTENCEVAE_MODELS, else a \
             Models/ directory in the executable's directory or above it (so `swift run` and \
             .build/*/sentencevae find the package's). svae, sllm and llm use them too when given no \
             model. Files are read in the weight format they hold (--weights converts).

@@ -8,11 +8,10 @@ import TensorCore
 ///     opt/                 the token-level OPT baseline, an HF directory; its config.json and
 ///                          tokenizer also give the SVAE and the SLLM their sizes and tokenizer
 ///     svae.yaml            svae.safetensors     the SentenceVAE
-///     sllm.yaml            sllm.safetensors     the SLLM, without its frozen SVAE: sllm.yaml's
-///                                               svae.model_path names that file in the family,
-///                                               svae.safetensors unless the family's SVAE was
-///                                               retrained after the SLLM (then the SLLM keeps
-///                                               the one it was trained with beside it)
+///     sllm.yaml            sllm.safetensors     the SLLM; with its own svae.* tensors when its
+///                                               SVAE trained with it (svae.model_path: null, as
+///                                               shipped), else sllm.yaml's svae.model_path names
+///                                               the frozen SVAE's file in the family
 ///
 /// It is found without configuration from a clone: `swift run` and `.build/*/sentencevae` walk up
 /// from the executable to the package root. Files are loaded in the weight format they are stored
