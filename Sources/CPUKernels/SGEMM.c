@@ -11,6 +11,8 @@
 /// the tile walks down an A block (MC×KC, 168 KB) held in L2; a B block (KC×NC) lives in L3.
 /// The caller splits C across threads; each thread packs into its own buffers. A Linear weight
 /// against at most 256 rows takes a second path that leaves the weight unpacked (further down).
+/// With `wide` both paths use 512-bit tiles over the same panels (`kernel_12x32`), for CPUs that run
+/// them at full width.
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -134,7 +136,8 @@ static void prefetch_b(const float *b, long ldb, int trans, long j0, long cols, 
         for (long c = 0; c < cols; c++)
             for (long p = 0; p < kc; p += 16) __builtin_prefetch(b + (j0 + c) * ldb + p0 + p, 0, 2);
     } else {
-        for (long p = 0; p < kc; p++) __builtin_prefetch(b + (p0 + p) * ldb + j0, 0, 2);
+        for (long p = 0; p < kc; p++)
+            for (long c = 0; c < cols; c += 16) __builtin_prefetch(b + (p0 + p) * ldb + j0 + c, 0, 2);
     }
 }
 
@@ -388,8 +391,54 @@ int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a,
     return 1;
 }
 
+/// The packed path's tile in 512-bit registers, for CPUs that run them at full width: 12 rows (two
+/// A strips of six) × 32 columns (two B panels of sixteen), 24 accumulators, so each step's two
+/// loads of B and twelve broadcasts feed 24 FMAs. It reads the same panels as `kernel_6x16`: a
+/// lone last strip or panel is read twice (`a1 = a0`, `b1 = b0`) and those sums are not stored.
+AVX512 static void kernel_12x32(long kc, const float *a0, const float *a1, const float *b0, const float *b1, float *c,
+                                long ldc, int accumulate, long rows, long cols) {
+    for (long r = 0; r < rows; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + 2 * NR - 1, 1, 3);
+    }
+    __m512 acc[4 * MR];
+    for (int i = 0; i < 4 * MR; i++) acc[i] = _mm512_setzero_ps();
+#define STEP12(p)                                                                                      \
+    do {                                                                                               \
+        const __m512 x0 = _mm512_load_ps(b0 + (p) * NR), x1 = _mm512_load_ps(b1 + (p) * NR);          \
+        for (int i = 0; i < MR; i++) {                                                                 \
+            const __m512 u = _mm512_set1_ps(a0[(p) * MR + i]), v = _mm512_set1_ps(a1[(p) * MR + i]);   \
+            acc[2 * i] = _mm512_fmadd_ps(u, x0, acc[2 * i]);                                           \
+            acc[2 * i + 1] = _mm512_fmadd_ps(u, x1, acc[2 * i + 1]);                                   \
+            acc[2 * MR + 2 * i] = _mm512_fmadd_ps(v, x0, acc[2 * MR + 2 * i]);                         \
+            acc[2 * MR + 2 * i + 1] = _mm512_fmadd_ps(v, x1, acc[2 * MR + 2 * i + 1]);                 \
+        }                                                                                              \
+    } while (0)
+    long p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        STEP12(p);
+        STEP12(p + 1);
+        STEP12(p + 2);
+        STEP12(p + 3);
+    }
+    for (; p < kc; p++) STEP12(p);
+#undef STEP12
+    const __mmask16 m0 = cols >= NR ? 0xFFFF : (__mmask16)((1u << cols) - 1),
+                    m1 = cols >= 2 * NR ? 0xFFFF : cols > NR ? (__mmask16)((1u << (cols - NR)) - 1) : 0;
+    for (long r = 0; r < rows; r++) {
+        float *o = c + r * ldc;
+        __m512 x0 = acc[2 * r], x1 = acc[2 * r + 1];
+        if (accumulate) {
+            x0 = _mm512_add_ps(x0, _mm512_maskz_loadu_ps(m0, o));
+            x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(m1, o + NR));
+        }
+        _mm512_mask_storeu_ps(o, m0, x0);
+        _mm512_mask_storeu_ps(o + NR, m1, x1);
+    }
+}
+
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                      const float *b, long ldb, float *c, long ldc, int accumulate) {
+                      const float *b, long ldb, float *c, long ldc, int accumulate, int wide) {
     if (m <= 0 || n <= 0) return 1;
     if (k <= 0) {
         if (!accumulate)
@@ -400,10 +449,11 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
     if (!packed_a) return 0;
     // A Linear weight (B stored [n,k]) against at most 256 rows: the weight is not copied (above).
     if (!trans_a && trans_b && m <= 256 && (m + WM - 1) / WM * WM * k <= MC * KC + NC * KC) {
-        sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a, 0);
+        sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a, wide);
         return 1;
     }
     float *const packed_b = packed_a + MC * KC;
+    const long nr = wide ? 2 * NR : NR, mr = wide ? 2 * MR : MR;
     for (long j0 = 0; j0 < n; j0 += NC) {
         const long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {
@@ -412,18 +462,24 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
             for (long i0 = 0; i0 < m; i0 += MC) {
                 const long mc = m - i0 < MC ? m - i0 : MC;
                 pack_a(a, lda, trans_a, i0, mc, p0, kc, packed_a);
-                for (long q = 0; q < nc; q += NR) {
+                for (long q = 0; q < nc; q += nr) {
                     float *bp = packed_b + q * kc;
-                    const long cols = nc - q < NR ? nc - q : NR;
+                    const long cols = nc - q < nr ? nc - q : nr;
                     // Each B panel is packed just before its first use, so the tiles of the first A
                     // block read it from L1; while they run, the next panel's source is prefetched.
                     if (i0 == 0) {
                         pack_b(b, ldb, trans_b, j0 + q, cols, p0, kc, bp);
-                        if (q + NR < nc) prefetch_b(b, ldb, trans_b, j0 + q + NR, nc - q - NR < NR ? nc - q - NR : NR, p0, kc);
+                        if (q + nr < nc) prefetch_b(b, ldb, trans_b, j0 + q + nr, nc - q - nr < nr ? nc - q - nr : nr, p0, kc);
                     }
-                    for (long s = 0; s < mc; s += MR) {
-                        const long rows = mc - s < MR ? mc - s : MR;
-                        kernel_6x16(kc, packed_a + s * kc, bp, c + (i0 + s) * ldc + j0 + q, ldc, add, rows, cols);
+                    for (long s = 0; s < mc; s += mr) {
+                        const long rows = mc - s < mr ? mc - s : mr;
+                        float *const ct = c + (i0 + s) * ldc + j0 + q;
+                        if (wide) {
+                            const float *a0 = packed_a + s * kc, *a1 = rows > MR ? a0 + MR * kc : a0;
+                            kernel_12x32(kc, a0, a1, bp, cols > NR ? bp + NR * kc : bp, ct, ldc, add, rows, cols);
+                        } else {
+                            kernel_6x16(kc, packed_a + s * kc, bp, ct, ldc, add, rows, cols);
+                        }
                     }
                 }
             }
@@ -441,8 +497,8 @@ int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a,
 }
 
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                      const float *b, long ldb, float *c, long ldc, int accumulate) {
-    (void)trans_a; (void)trans_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
+                      const float *b, long ldb, float *c, long ldc, int accumulate, int wide) {
+    (void)trans_a; (void)wide; (void)trans_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc; (void)accumulate;
     return 0;
 }

@@ -7,8 +7,8 @@ import CPUKernels
 
 /// The bridge to the BLAS, and the one place that decides how a product is computed.
 ///
-/// Products of many rows run on our own AVX2 sgemm where that is the best kernel the machine has
-/// (`usesOwnSgemm`), else on the BLAS's, except a Linear weight against at most 256 rows on CPUs
+/// Products of many rows run on our own sgemm where that is the best kernel the machine has
+/// (`usesOwnSgemm`; AVX2 tiles, or 512-bit ones where the CPU runs them at full width), else on the BLAS's, except a Linear weight against at most 256 rows on CPUs
 /// with full-width AVX-512, which our 512-bit tiles read without copying it (`SGEMM.c`). Either runs single-threaded; we split work over
 /// `Threads.shared`, so the process has one pool of threads and no oversubscription. One-row
 /// products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20× slower, DESIGN.md §5): M·x with
@@ -93,7 +93,7 @@ public enum BLAS {
         }
     }
 
-    /// Whether products of many rows run on our AVX2 sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS's.
+    /// Whether products of many rows run on our sgemm (`CPUKernels/SGEMM.c`) instead of the BLAS's.
     public static var usesOwnSgemm: Bool { NativeKernels.enabled && ownSgemmSuitsThisMachine }
 
     /// The part of the rule that cannot change while the process runs (asked once: it reads /proc).
@@ -131,8 +131,12 @@ public enum BLAS {
         own: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float
     ) {
-        // Ours returns 0 only when its packing buffers could not be allocated.
-        if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1) != 0 {
+        // Ours returns 0 only when its packing buffers could not be allocated. In 512-bit tiles where
+        // the CPU runs them at full width (`NativeKernels.avx512`): there ours is used only when the
+        // BLAS has no AVX-512 kernels (an OpenBLAS build or OPENBLAS_CORETYPE without them), and the
+        // AVX2 tiles would leave half of the FMA peak unused.
+        if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1,
+                                  NativeKernels.avx512 ? 1 : 0) != 0 {
             return
         }
         // Where the BLAS keeps the products (AVX-512 at full width), a Linear weight against at most

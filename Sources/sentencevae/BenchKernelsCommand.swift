@@ -13,8 +13,9 @@ struct BenchKernelsCommand: ParsableCommand {
         others in GFLOP/s, as a share (ours / OpenBLAS direct) of the CPU's FMA peak measured in the \
         same run, so slow BLAS kernels show even when both sides use them. The OpenBLAS core in use \
         and who chose it (OpenBLAS, sentencevae from the CPU's features, or OPENBLAS_CORETYPE) come \
-        first, then whose kernel "ours" runs for products of many rows: sentencevae's AVX2 sgemm \
-        where OpenBLAS's kernels are not AVX-512 ones, else OpenBLAS's. Both sides run in the same process, one after the other, so the ratio is fair on a \
+        first, then whose kernel "ours" runs for products of many rows: sentencevae's sgemm \
+        where OpenBLAS's kernels are not AVX-512 ones (in 512-bit tiles on CPUs that run them at full \
+        width, else AVX2), else OpenBLAS's. Both sides run in the same process, one after the other, so the ratio is fair on a \
         noisy machine.
         """
     )
@@ -58,7 +59,7 @@ struct BenchKernelsCommand: ParsableCommand {
         for t in threadCounts { peak[t] = KernelBenchmark.fmaPeak(threads: t) }
         let core = BLASCore.coreName ?? "not OpenBLAS"
         let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
-        let manyRows = BLAS.usesOwnSgemm ? "sentencevae's AVX2 sgemm" : "the BLAS's sgemm"
+        let manyRows = !BLAS.usesOwnSgemm ? "the BLAS's sgemm" : NativeKernels.avx512 ? "sentencevae's AVX-512 sgemm" : "sentencevae's AVX2 sgemm"
         let oneRow = !NativeKernels.enabled ? "portable Swift" : NativeKernels.avx512 ? "AVX-512" : "AVX2"
         if !json {
             print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")

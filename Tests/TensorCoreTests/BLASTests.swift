@@ -126,7 +126,7 @@ final class BLASTests: XCTestCase {
     func testFewRowsProductsCalledDirectly() throws {
         typealias Product = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Int32) -> Int32
         var kernels: [(String, Product)] = []
-        if NativeKernels.supported { kernels.append(("avx2", { cpu_kernels_sgemm(0, 1, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })) }
+        if NativeKernels.supported { kernels.append(("avx2", { cpu_kernels_sgemm(0, 1, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9, 0) })) }
         if NativeKernels.avx512Supported { kernels.append(("avx512", { cpu_kernels_sgemm_weight_rows_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })) }
         try XCTSkipIf(kernels.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
         var generator = RandomGenerator(seed: 23)
@@ -150,6 +150,44 @@ final class BLASTests: XCTestCase {
             let a = [Float](repeating: 1, count: 257 * 4), w = [Float](repeating: 1, count: 4 * 4)
             XCTAssertEqual(cpu_kernels_sgemm_weight_rows_avx512(257, 4, 4, a, 4, w, 4, &c, 4, 0), 0, "more than 256 rows")
             XCTAssertEqual(c, [Float](repeating: 0, count: 257 * 4))
+        }
+    }
+
+    /// The packed products (`cpu_kernels_sgemm`) called directly, in AVX2 tiles and, where the CPU
+    /// has AVX-512, in 512-bit ones (12×32 over pairs of the same strips and panels), so each is
+    /// checked on every CPU that has it, not only where `BLAS` picks it. All four layouts; rows that
+    /// end in a lone 6-row strip, a partial strip or both strips of a tile (1, 7, 13, 300), columns
+    /// that end in a lone 16-wide panel or a partial one (17, 40, 61), k across the 256 block, m
+    /// across the 168-row block, padded leading dimensions (C's padding must stay) and accumulation.
+    func testPackedProductsCalledDirectly() throws {
+        var widths: [Int32] = []
+        if NativeKernels.supported { widths.append(0) }
+        if NativeKernels.avx512Supported { widths.append(1) }
+        try XCTSkipIf(widths.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
+        var generator = RandomGenerator(seed: 29)
+        for wide in widths {
+            for (m, k, n) in [(1, 5, 3), (7, 300, 17), (13, 70, 40), (300, 70, 61), (169, 513, 33), (12, 9, 32)] {
+                for transA in [false, true] {
+                    for transB in [false, true] {
+                        for accumulate in [false, true] {
+                            let (rowsA, colsA) = transA ? (k, m) : (m, k)
+                            let (rowsB, colsB) = transB ? (n, k) : (k, n)
+                            let lda = colsA + 3, ldb = colsB + 5, ldc = n + 2
+                            let a = Tensor.randn([rowsA * lda], generator: &generator).values
+                            let b = Tensor.randn([rowsB * ldb], generator: &generator).values
+                            let start = Tensor.randn([m * ldc], generator: &generator).values
+                            var c = start
+                            let done = cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, &c, ldc,
+                                                         accumulate ? 1 : 0, wide)
+                            let label = "wide=\(wide) m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate)"
+                            XCTAssertEqual(done, 1, label)
+                            let expected = reference(a, lda: lda, b, ldb: ldb, start: start, ldc: ldc, m: m, n: n, k: k,
+                                                     transA: transA, transB: transB, accumulate: accumulate)
+                            assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), label)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -40,11 +40,12 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 
 /// Row-major C[m,n] = op(A)·op(B) (+ C when `accumulate`), op(A) of shape [m,k] (A stored [k,m] when
 /// `trans_a`), op(B) of shape [k,n] (B stored [n,k] when `trans_b`, a Linear weight's layout); one
-/// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`. Returns 0, having done
+/// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`; with `wide`, in 512-bit
+/// tiles: call only where `cpu_kernels_avx512_available()`. Returns 0, having done
 /// nothing, when the thread's packing buffers (4.3 MB, allocated on its first call and kept until
 /// the thread ends) cannot be allocated, and on CPUs other than x86-64.
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                      const float *b, long ldb, float *c, long ldc, int accumulate);
+                      const float *b, long ldb, float *c, long ldc, int accumulate, int wide);
 
 /// Row-major C[m,n] = A[m,k]·W[n,k]ᵀ (+ C when `accumulate`) for at most 256 rows of A, a Linear
 /// weight read as it lies, in 512-bit tiles (SGEMM.c); one thread. Call only where
