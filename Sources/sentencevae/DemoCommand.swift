@@ -125,7 +125,7 @@ struct DemoCommand: ParsableCommand {
 
     /// Part 2: the passage continued one sentence at a time until the stop head or --max-sentences.
     func continueSentences(_ loaded: ModelFactory.SLLM, config: SLLMConfig, tokenizer: Tokenizer) throws -> [String: Any] {
-        let prompt = try SLLMPrompt(Self.passage, tokenizer: tokenizer, config: config, mode: .original)
+        let prompt = try SLLMPrompt(Self.passage, tokenizer: tokenizer, config: config, mode: .original, toGenerate: maxSentences)
         let budget = min(maxSentences, max(0, config.maxSentenceNum - prompt.ids.count))
         if !json { print("\n2. SentenceLLM: the passage continued one sentence at a time\n   \(Self.passage)") }
         var stats = GenerationStats()

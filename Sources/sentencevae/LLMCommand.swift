@@ -17,7 +17,9 @@ struct LLMCommand: ParsableCommand {
             --checkpoint takes the weights from a file instead (e.g. WORKDIR/latest.safetensors of \
             `sentencevae train opt`; DIR then only needs config.json and the tokenizer). Without \
             --model, the default models' OPT baseline (see `sentencevae demo --help`). \
-            Generation stops at EOS (kept in output_ids) or after --max-new-tokens.
+            Generation stops at EOS (kept in output_ids) or after --max-new-tokens. A prompt too long to \
+            leave room for --max-new-tokens (at most half of max_position_embeddings) is continued from \
+            its last tokens, with a warning.
             """
     )
 
@@ -59,12 +61,23 @@ struct LLMCommand: ParsableCommand {
             throw CLIError("the prompt is empty: pass some text with --input")
         }
         var ids = tokenizer.encode(input)
-        let limit = min(hf.maxPositionEmbeddings, generation.maxLength.map { ids.count + $0 } ?? Int.max)
-        if ids.count >= hf.maxPositionEmbeddings {
-            warn("warning: the prompt has \(ids.count) tokens; truncated to \(hf.maxPositionEmbeddings - 1) (max_position_embeddings) to leave room to generate")
-            ids = Array(ids.suffix(hf.maxPositionEmbeddings - 1))
+        let window = hf.maxPositionEmbeddings
+        // A prompt too long to leave room for --max-new-tokens (at most half the positions) keeps its
+        // last tokens, the ones a continuation follows, after the tokenizer's prefix (OPT's </s>,
+        // which the model always saw first).
+        let room = min(maxNewTokens, window / 2)
+        if ids.count + room > window {
+            let keep = window - room
+            warn("warning: the prompt has \(ids.count) tokens and the model has \(window) positions "
+                 + "(max_position_embeddings); continuing from its last \(keep), to leave room for \(room) new ones")
+            let prefix = ids.starts(with: tokenizer.prefixIds) ? tokenizer.prefixIds : []
+            ids = prefix + ids.suffix(keep - prefix.count)
         }
+        let limit = min(window, generation.maxLength.map { ids.count + $0 } ?? Int.max)
         let budget = min(maxNewTokens, limit - ids.count)
+        if budget < maxNewTokens, limit == window {
+            warn("warning: \(budget) new tokens fit after the \(ids.count)-token prompt in \(window) positions (asked for \(maxNewTokens))")
+        }
 
         var stats = GenerationStats()
         var stream = TextStream(tokenizer: tokenizer)

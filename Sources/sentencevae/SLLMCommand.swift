@@ -19,8 +19,10 @@ struct SLLMCommand: ParsableCommand {
             llm_layers.*, fc; or without svae.* when the config freezes the SVAE and names its file in \
             svae.model_path). Without -c and --checkpoint, the default models' SLLM (see `sentencevae \
             demo --help`). The input is split with the original's rules (--split-mode original keeps \
-            its quirk of dropping text after the last punctuation); at most max_sen_num sentences, each \
-            truncated to max_sen_len tokens with a warning. Greedy decoding (the default) stops when the \
+            its quirk of dropping text after the last punctuation), each sentence truncated to max_sen_len \
+            tokens with a warning; an input of max_sen_num sentences or more (the model's window) is \
+            continued from its last ones, leaving room for --max-sentences of them (at most half the \
+            window), with a warning. Greedy decoding (the default) stops when the \
             stop head's likelier class is "stop", as the original does; with --temperature above 0 the \
             stop decision is drawn from the stop head's two probabilities at that temperature, like the \
             tokens.
@@ -63,7 +65,7 @@ struct SLLMCommand: ParsableCommand {
         let sllm = loaded.model, svaeConfig = sllm.svae.config
         let tokenizer = try ModelAssets.tokenizer(loaded.svaeDirectory)
 
-        let built = try SLLMPrompt(input, tokenizer: tokenizer, config: cfg, mode: splitMode)
+        let built = try SLLMPrompt(input, tokenizer: tokenizer, config: cfg, mode: splitMode, toGenerate: maxSentences)
         let (sentences, prompt) = (built.sentences, built.ids)
         let budget = maxSentences ?? max(0, cfg.maxSentenceNum - prompt.count)
 

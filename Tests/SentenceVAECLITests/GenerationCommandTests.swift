@@ -87,6 +87,22 @@ final class GenerationCommandTests: XCTestCase {
         }
     }
 
+    /// An input of max_sen_num sentences or more (16 in the tiny config) is continued from its last
+    /// ones, leaving room for --max-sentences (at most half the window), with a warning; before,
+    /// it kept the first 16 and had no room left to generate anything.
+    func testSLLMLongInputKeepsItsLastSentences() throws {
+        let sentences = (0..<40).map { "Sentence number \($0) is here. " }
+        for (asked, kept) in [("3", 13), ("12", 8)] {
+            let result = try CommandRunner.run(["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input",
+                                                sentences.joined(), "--max-sentences", asked, "--json"], in: fixtures)
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertTrue(result.err.contains("continuing from the last \(kept)"), result.err)
+            let got = try CommandRunner.json(result.out)
+            XCTAssertEqual(got["prompt_sentences"] as? [String], Array(sentences.suffix(kept)), asked)
+            XCTAssertGreaterThan((got["sentences"] as! [Any]).count, 0, asked)
+        }
+    }
+
     func testSLLMEmptyInputIsAMessage() throws {
         let result = try CommandRunner.run(["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input", ""], in: fixtures)
         XCTAssertNotEqual(result.status, 0)
@@ -109,6 +125,30 @@ final class LLMCommandTests: XCTestCase {
             XCTAssertEqual(got["input_ids"] as? [Int], want["input_ids"] as? [Int], input)
             XCTAssertEqual(got["output_ids"] as? [Int], want["output_ids"] as? [Int], input)
             XCTAssertEqual(got["text"] as? String, want["text"] as? String, input)
+        }
+    }
+
+    /// A prompt too long for --max-new-tokens in the tiny model's 64 positions keeps the tokenizer's
+    /// </s> and its last tokens, so the tokens asked for fit (at most half the positions), with a
+    /// warning; one that leaves too little room even then says how many fit.
+    func testLongPromptKeepsItsLastTokens() throws {
+        let words = (0..<100).map { "w\($0)" }.joined(separator: " ")
+        let whole = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", words,
+                                           "--max-new-tokens", "1", "--json"])
+        let all = try CommandRunner.json(whole.out)["input_ids"] as! [Int]
+        XCTAssertEqual(all.count, 63, whole.err)   // 64 positions, room for 1
+        for (asked, room) in [(5, 5), (40, 32)] {
+            let result = try CommandRunner.run(["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", words,
+                                                "--max-new-tokens", String(asked), "--json"])
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertTrue(result.err.contains("continuing from its last \(64 - room)"), result.err)
+            let got = try CommandRunner.json(result.out)
+            let ids = got["input_ids"] as! [Int]
+            XCTAssertEqual(ids.count, 64 - room)
+            XCTAssertEqual(ids.first, 2, "the </s> the model always saw first")
+            XCTAssertEqual(Array(ids.dropFirst()), Array(all.suffix(63 - room)))
+            XCTAssertLessThanOrEqual((got["output_ids"] as! [Int]).count, room)
+            XCTAssertEqual(result.err.contains("new tokens fit"), asked > room, result.err)
         }
     }
 
