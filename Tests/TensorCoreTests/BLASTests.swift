@@ -92,25 +92,37 @@ final class BLASTests: XCTestCase {
             if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())) }
             for threads in [1, 2] {
                 Threads.count = threads
-                for (m, k, n) in shapes {
-                    for transA in [false, true] {
-                        for transB in [false, true] {
-                            for accumulate in [false, true] {
-                                let (rowsA, colsA) = transA ? (k, m) : (m, k)
-                                let (rowsB, colsB) = transB ? (n, k) : (k, n)
-                                let lda = colsA + 3, ldb = colsB + 5, ldc = n + 2
-                                let a = Tensor.randn([rowsA * lda], generator: &generator).values
-                                let b = Tensor.randn([rowsB * ldb], generator: &generator).values
-                                let start = Tensor.randn([m * ldc], generator: &generator).values
-                                var c = start
-                                BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                                          c: &c, ldc: ldc, accumulate: accumulate)
-                                let expected = reference(a, lda: lda, b, ldb: ldb, start: start, ldc: ldc, m: m, n: n, k: k,
-                                                         transA: transA, transB: transB, accumulate: accumulate)
-                                assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
-                                            "m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate) own=\(own) avx512=\(wide) threads=\(threads)")
-                            }
-                        }
+                checkAllLayouts(shapes, generator: &generator, "own=\(own) avx512=\(wide) threads=\(threads)") {
+                    transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate in
+                    BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                              c: &c, ldc: ldc, accumulate: accumulate)
+                }
+            }
+        }
+    }
+
+    /// `product` on every shape (m, k, n) in all four layouts, with and without accumulation, on
+    /// padded operands, checked against `reference` (C's padding included).
+    private func checkAllLayouts(
+        _ shapes: [(Int, Int, Int)], generator: inout RandomGenerator, _ label: String,
+        _ product: (Bool, Bool, Int, Int, Int, [Float], Int, [Float], Int, inout [Float], Int, Bool) -> Void
+    ) {
+        for (m, k, n) in shapes {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for accumulate in [false, true] {
+                        let (rowsA, colsA) = transA ? (k, m) : (m, k)
+                        let (rowsB, colsB) = transB ? (n, k) : (k, n)
+                        let lda = colsA + 3, ldb = colsB + 5, ldc = n + 2
+                        let a = Tensor.randn([rowsA * lda], generator: &generator).values
+                        let b = Tensor.randn([rowsB * ldb], generator: &generator).values
+                        let start = Tensor.randn([m * ldc], generator: &generator).values
+                        var c = start
+                        product(transA, transB, m, n, k, a, lda, b, ldb, &c, ldc, accumulate)
+                        let expected = reference(a, lda: lda, b, ldb: ldb, start: start, ldc: ldc, m: m, n: n, k: k,
+                                                 transA: transA, transB: transB, accumulate: accumulate)
+                        assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
+                                    "m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate) \(label)")
                     }
                 }
             }
@@ -166,27 +178,10 @@ final class BLASTests: XCTestCase {
         try XCTSkipIf(widths.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
         var generator = RandomGenerator(seed: 29)
         for wide in widths {
-            for (m, k, n) in [(1, 5, 3), (7, 300, 17), (13, 70, 40), (300, 70, 61), (169, 513, 33), (12, 9, 32)] {
-                for transA in [false, true] {
-                    for transB in [false, true] {
-                        for accumulate in [false, true] {
-                            let (rowsA, colsA) = transA ? (k, m) : (m, k)
-                            let (rowsB, colsB) = transB ? (n, k) : (k, n)
-                            let lda = colsA + 3, ldb = colsB + 5, ldc = n + 2
-                            let a = Tensor.randn([rowsA * lda], generator: &generator).values
-                            let b = Tensor.randn([rowsB * ldb], generator: &generator).values
-                            let start = Tensor.randn([m * ldc], generator: &generator).values
-                            var c = start
-                            let done = cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, &c, ldc,
-                                                         accumulate ? 1 : 0, wide)
-                            let label = "wide=\(wide) m=\(m) k=\(k) n=\(n) transA=\(transA) transB=\(transB) accumulate=\(accumulate)"
-                            XCTAssertEqual(done, 1, label)
-                            let expected = reference(a, lda: lda, b, ldb: ldb, start: start, ldc: ldc, m: m, n: n, k: k,
-                                                     transA: transA, transB: transB, accumulate: accumulate)
-                            assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), label)
-                        }
-                    }
-                }
+            let shapes = [(1, 5, 3), (7, 300, 17), (13, 70, 40), (300, 70, 61), (169, 513, 33), (12, 9, 32)]
+            checkAllLayouts(shapes, generator: &generator, "wide=\(wide)") { transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate in
+                let done = cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, &c, ldc, accumulate ? 1 : 0, wide)
+                XCTAssertEqual(done, 1, "wide=\(wide) m=\(m) k=\(k) n=\(n)")
             }
         }
     }
