@@ -26,7 +26,8 @@ struct DemoCommand: ParsableCommand {
             model. Files are read in the weight format they hold (--weights converts).
 
             Decoding is greedy unless --temperature says otherwise, so the output is the same on \
-            every run. Each part's tokens/s counts the tokens it generated (the SLLM's include one \
+            every run; when plain greedy decoding repeats a sentence, the demo ends with a hint at \
+            the options that avoid it. Each part's tokens/s counts the tokens it generated (the SLLM's include one \
             EOS per sentence, which its decoder computes like any token) over the time from its \
             start, prompt included; the OPT baseline generates as many tokens as the SLLM did.
             """
@@ -90,6 +91,12 @@ struct DemoCommand: ParsableCommand {
         print()
         print(String(format: "SLLM %.1f tokens/s, OPT baseline %.1f tokens/s", fast, slow)
             + (fast > 0 && slow > 0 ? String(format: ": %.2f× the tokens per second at the sentence level.", fast / slow) : "."))
+        let texts = (continuation["sentences"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        if generation.temperature == 0, generation.repetitionPenalty == 1, generation.noRepeatNgramSize == 0,
+           Set(texts).count < texts.count {
+            print("Plain greedy decoding of models this small repeats itself; --repetition-penalty 1.3 or "
+                  + "--temperature 0.7 shows more of what they learned.")
+        }
     }
 
     /// Part 1: each clause encoded to one vector (all in one batch), then decoded back from it.

@@ -29,6 +29,20 @@ final class DemoCommandTests: XCTestCase {
         XCTAssertEqual(r.out.components(separatedBy: "tokens/s)").count - 1, 3, "one timing line per part:\n\(r.out)")
     }
 
+    /// The closing hint on repetition: there exactly when plain greedy decoding gave the SLLM a
+    /// sentence twice, never once a decoding option is set.
+    func testRepetitionHintFollowsTheOutput() throws {
+        let json = try CommandRunner.json(try CommandRunner.run(["demo", "--models", family, "--json"]).out)
+        let texts = ((json["sllm"] as? [String: Any])?["sentences"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        XCTAssertFalse(texts.isEmpty)
+        let plain = try CommandRunner.run(["demo", "--models", family])
+        XCTAssertEqual(plain.status, 0, plain.err)
+        XCTAssertEqual(plain.out.contains("repeats itself"), Set(texts).count < texts.count, plain.out)
+        let penalised = try CommandRunner.run(["demo", "--models", family, "--repetition-penalty", "1.3"])
+        XCTAssertEqual(penalised.status, 0, penalised.err)
+        XCTAssertFalse(penalised.out.contains("repeats itself"), penalised.out)
+    }
+
     /// Greedy decoding: the same continuation on every run and at any thread count; the OPT baseline
     /// generates as many tokens as the SLLM did (or stops at EOS).
     func testDemoIsDeterministic() throws {
