@@ -29,7 +29,11 @@ struct BenchGenerateCommand: ParsableCommand {
             for OPT the decode speed as a share of the memory read bandwidth measured right before it \
             (% of BW: output tokens/s × weight bytes read per token ÷ bandwidth). \
             --torch 'PYTHON Tools/reference/bench_torch_generate.py' runs the PyTorch side after each of \
-            our fp32 runs, so the ratios come from interleaved runs.
+            our fp32 runs, so the ratios come from interleaved runs. --rounds N runs every model N times, \
+            interleaved (round 1: every model once, then round 2, …): each figure is the median over the \
+            rounds, and the ratios (each SLLM against the OPT at the same weights, ours against PyTorch) \
+            are taken inside each round, so that a drift of the machine's speed between models a few \
+            minutes apart does not become a ratio.
 
             --family DIR measures a trained family instead (the layout of Models/, e.g. the shipped \
             default models): its OPT and its SLLM, each sentence of the passages' text tokenized with \
@@ -64,6 +68,9 @@ struct BenchGenerateCommand: ParsableCommand {
     @Option(help: "Use only the first N passages.")
     var limit: Int?
 
+    @Option(help: "Rounds: every model runs once per round, interleaved; figures are medians over the rounds and ratios are taken inside each round.")
+    var rounds = 1
+
     @Option(help: "Kernel threads (default: all cores).")
     var threads: Int?
 
@@ -83,6 +90,7 @@ struct BenchGenerateCommand: ParsableCommand {
         guard sentenceTokens >= 1, sentenceTokens <= 31 else { throw ValidationError("--sentence-tokens must be between 1 and 31 (the SVAE's 32 positions hold BOS and the sentence)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
         _ = try selectedModels()
         _ = try selectedFormats()
         if family != nil {
@@ -132,31 +140,50 @@ struct BenchGenerateCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sentencevae-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var results: [[String: Any]] = [], reference: [[String: Any]] = []
-        for model in models {
-            for format in formats {
-                warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): writing random weights…")
-                let file = scratch + "/\(model.rawValue)-\(format.rawValue).safetensors"
-                try writeRandomCheckpoint(model, format, to: file)
-                // The ceiling of one-row products, measured here (not in the child: its 512 MB would
-                // count in the model's peak RSS) right before the model runs: the figure moves.
-                let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
-                warn("\(model.rawValue)-\(size.rawValue) \(format.rawValue): generating…")
-                results.append(Self.adding(bandwidth: bandwidth, to: try child(model, format, checkpoint: file)))
-                try? FileManager.default.removeItem(atPath: file)
-                if let torch, format == .f32 {
-                    warn("\(model.rawValue)-\(size.rawValue): PyTorch…")
-                    reference.append(try runTorch(torch, model))
+        var ours: [[[String: Any]]] = [], theirs: [[[String: Any]]] = []
+        for round in 1...rounds {
+            var results: [[String: Any]] = [], reference: [[String: Any]] = []
+            for model in models {
+                for format in formats {
+                    // Written afresh for each run (a 1.3b family in three formats would hold ~25 GB
+                    // of disk across rounds); each run so finds its file in the page cache alike.
+                    let label = "\(model.rawValue)-\(size.rawValue) \(format.rawValue)" + (rounds > 1 ? " (round \(round) of \(rounds))" : "")
+                    warn("\(label): writing random weights…")
+                    let file = scratch + "/\(model.rawValue)-\(format.rawValue).safetensors"
+                    try writeRandomCheckpoint(model, format, to: file)
+                    // The ceiling of one-row products, measured here (not in the child: its 512 MB would
+                    // count in the model's peak RSS) right before the model runs: the figure moves.
+                    let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
+                    warn("\(label): generating…")
+                    results.append(Self.adding(bandwidth: bandwidth, to: try child(model, format, checkpoint: file)))
+                    try? FileManager.default.removeItem(atPath: file)
+                    if let torch, format == .f32 {
+                        warn("\(label): PyTorch…")
+                        reference.append(try runTorch(torch, model))
+                    }
                 }
             }
+            ours.append(results)
+            theirs.append(reference)
         }
+        try report(ours, theirs)
+    }
+
+    /// The medians over the rounds and the ratios taken inside them, as JSON, Markdown or a table.
+    func report(_ ours: [[[String: Any]]], _ theirs: [[[String: Any]]], family: String? = nil) throws {
+        let results = GenerationRounds.medians(ours), reference = GenerationRounds.medians(theirs.filter { !$0.isEmpty })
+        let ratios = GenerationRounds.ratios(ours, torch: theirs)
         if json {
-            var out: [String: Any] = ["results": results]
+            var out: [String: Any] = ["results": results, "ratios": ratios, "rounds": rounds]
             if !reference.isEmpty { out["pytorch"] = reference }
+            if let family { out["family"] = family }
             print(try jsonLine(out))
-        } else {
-            printTable(results, reference)
+            return
         }
+        printTable(results, reference, ratios: ratios)
+        guard !ratios.isEmpty else { return }
+        print(markdown ? "" : "Output tokens/s ratios, taken inside each round:")
+        for line in GenerationRounds.lines(ratios) { print(markdown ? "- \(line)" : "  \(line)") }
     }
 
     // MARK: the workload
@@ -211,21 +238,25 @@ struct BenchGenerateCommand: ParsableCommand {
             print(try jsonLine(try measureFamily(family, names[0], formats[0], workload)))
             return
         }
-        var results: [[String: Any]] = []
-        for name in names {
-            for format in formats {
-                let label = "\(name) \(format?.rawValue ?? "as stored")"
-                let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
-                warn("\(label): generating…")
-                var arguments = ["bench", "generate", "--family", family.directory, "--child-family", "--models", name,
-                                 "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
-                if let format { arguments += ["--weights", format.rawValue] }
-                if let passages { arguments += ["--passages", passages] }
-                if let limit { arguments += ["--limit", String(limit)] }
-                results.append(Self.adding(bandwidth: bandwidth, to: try runJSON(executable: BLASStartup.executablePath, arguments, what: label)))
+        var ours: [[[String: Any]]] = []
+        for round in 1...rounds {
+            var results: [[String: Any]] = []
+            for name in names {
+                for format in formats {
+                    let label = "\(name) \(format?.rawValue ?? "as stored")" + (rounds > 1 ? " (round \(round) of \(rounds))" : "")
+                    let bandwidth = KernelBenchmark.readBandwidth(threads: Threads.count)
+                    warn("\(label): generating…")
+                    var arguments = ["bench", "generate", "--family", family.directory, "--child-family", "--models", name,
+                                     "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
+                    if let format { arguments += ["--weights", format.rawValue] }
+                    if let passages { arguments += ["--passages", passages] }
+                    if let limit { arguments += ["--limit", String(limit)] }
+                    results.append(Self.adding(bandwidth: bandwidth, to: try runJSON(executable: BLASStartup.executablePath, arguments, what: label)))
+                }
             }
+            ours.append(results)
         }
-        if json { print(try jsonLine(["results": results, "family": family.directory])) } else { printTable(results, []) }
+        try report(ours, [], family: family.directory)
     }
 
     /// Loads one of the family's models and runs the workload (in the child process).
@@ -393,7 +424,7 @@ struct BenchGenerateCommand: ParsableCommand {
 
     // MARK: output
 
-    func printTable(_ results: [[String: Any]], _ reference: [[String: Any]]) {
+    func printTable(_ results: [[String: Any]], _ reference: [[String: Any]], ratios: [[String: Any]]) {
         func number(_ r: [String: Any], _ key: String) -> Double { r[key] as? Double ?? .nan }
         let torch = Dictionary(reference.map { ($0["model"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
         let header = ["model", "size", "weights", "input tok/s", "output tok/s", "TTFT s", "KB/token", "peak RSS MB", "load s", "% of BW"]
@@ -408,8 +439,10 @@ struct BenchGenerateCommand: ParsableCommand {
                        r["decode_bandwidth_share"].map { String(format: "%.0f", ($0 as? Double ?? .nan) * 100) } ?? ""]
             if !reference.isEmpty {
                 if let t = torch[name], r["weights"] as? String == "f32" {
+                    // The median of the ratios taken inside each round (one round: the plain ratio).
+                    let ratio = ratios.first { $0["model"] as? String == name && $0["weights"] as? String == "f32" && $0["against"] as? String == "pytorch" }
                     row += [String(format: "%.1f", number(t, "output_tokens_per_s")),
-                            String(format: "%.2f", number(r, "output_tokens_per_s") / number(t, "output_tokens_per_s")),
+                            String(format: "%.2f", ratio?["median"] as? Double ?? .nan),
                             String(format: "%.2f", number(t, "kb_per_token"))]
                 } else { row += ["", "", ""] }
             }

@@ -23,6 +23,39 @@ final class BenchGenerateCommandTests: XCTestCase {
         XCTAssertEqual(results[1]["kb_per_token"] as! Double, 72.0 / 2, accuracy: 1e-9)
     }
 
+    /// --rounds: each figure is the median over the rounds (each round's output tokens/s kept), and
+    /// the SLLM-to-OPT ratio is taken inside each round, then its median reported (of two rounds:
+    /// their mean). The table prints the ratios too.
+    func testRoundsGiveMediansAndRatiosInsideEachRound() throws {
+        let family = CommandRunner.fixture("tiny-family")
+        let r = try CommandRunner.run(["bench", "generate", "--family", family, "--limit", "1", "--sentence-tokens", "3",
+                                       "--rounds", "2", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try CommandRunner.json(r.out)
+        XCTAssertEqual(json["rounds"] as? Int, 2)
+        let results = try XCTUnwrap(json["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { $0["model"] as? String }, ["opt", "sllm-h2"])
+        let perRound = try results.map { try XCTUnwrap($0["output_tokens_per_s_rounds"] as? [Double]) }
+        for (row, speeds) in zip(results, perRound) {
+            XCTAssertEqual(speeds.count, 2)
+            XCTAssertEqual(row["output_tokens_per_s"] as! Double, (speeds[0] + speeds[1]) / 2, accuracy: 1e-9)
+        }
+        let ratios = try XCTUnwrap(json["ratios"] as? [[String: Any]])
+        XCTAssertEqual(ratios.count, 1)
+        XCTAssertEqual(ratios[0]["model"] as? String, "sllm-h2")
+        XCTAssertEqual(ratios[0]["against"] as? String, "opt")
+        let inside = try XCTUnwrap(ratios[0]["rounds"] as? [Double])
+        XCTAssertEqual(inside.count, 2)
+        for i in 0..<2 { XCTAssertEqual(inside[i], perRound[1][i] / perRound[0][i], accuracy: 1e-9) }
+        XCTAssertEqual(ratios[0]["median"] as! Double, (inside[0] + inside[1]) / 2, accuracy: 1e-9)
+        let table = try CommandRunner.run(["bench", "generate", "--family", family, "--limit", "1", "--sentence-tokens", "3"])
+        XCTAssertEqual(table.status, 0, table.err)
+        XCTAssertTrue(table.out.contains("SLLM-H2 / OPT, q8: "), table.out)
+        let zero = try CommandRunner.run(["bench", "generate", "--rounds", "0"])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.err.contains("--rounds must be at least 1"), zero.err)
+    }
+
     /// --family: the trained family's OPT and SLLM on the passages' text in its own vocabulary,
     /// loaded in the files' format (the fixture is q8), both generating the same token count.
     func testTrainedFamily() throws {
