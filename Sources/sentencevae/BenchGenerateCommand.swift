@@ -251,7 +251,7 @@ struct BenchGenerateCommand: ParsableCommand {
                     if let format { arguments += ["--weights", format.rawValue] }
                     if let passages { arguments += ["--passages", passages] }
                     if let limit { arguments += ["--limit", String(limit)] }
-                    results.append(Self.adding(bandwidth: bandwidth, to: try runJSON(executable: BLASStartup.executablePath, arguments, what: label)))
+                    results.append(Self.adding(bandwidth: bandwidth, to: try ChildProcess.json(executable: BLASStartup.executablePath, arguments, what: label)))
                 }
             }
             ours.append(results)
@@ -389,37 +389,17 @@ struct BenchGenerateCommand: ParsableCommand {
                          "--weights", format.rawValue, "--sentence-tokens", String(sentenceTokens), "--threads", String(Threads.count)]
         if let passages { arguments += ["--passages", passages] }
         if let limit { arguments += ["--limit", String(limit)] }
-        return try runJSON(executable: BLASStartup.executablePath, arguments, what: "\(model.rawValue) \(format.rawValue)")
+        return try ChildProcess.json(executable: BLASStartup.executablePath, arguments, what: "\(model.rawValue) \(format.rawValue)")
     }
 
     func runTorch(_ command: String, _ model: Model) throws -> [String: Any] {
-        var words = command.split(separator: " ").map(String.init)
-        words += ["--size", size.rawValue, "--models", model.rawValue, "--sentence-tokens", String(sentenceTokens),
-                  "--threads", String(Threads.count), "--json"]
-        if let passages { words += ["--passages", passages] }
-        if let limit { words += ["--limit", String(limit)] }
-        let result = try runJSON(executable: "/usr/bin/env", words, what: "PyTorch \(model.rawValue)")
+        var arguments = ["--size", size.rawValue, "--models", model.rawValue, "--sentence-tokens", String(sentenceTokens),
+                         "--threads", String(Threads.count), "--json"]
+        if let passages { arguments += ["--passages", passages] }
+        if let limit { arguments += ["--limit", String(limit)] }
+        let result = try ChildProcess.json(command: command, arguments, what: "PyTorch \(model.rawValue)")
         guard let first = (result["results"] as? [[String: Any]])?.first else { throw CLIError("PyTorch \(model.rawValue): no results in its JSON") }
         return first
-    }
-
-    /// Runs a process and parses the last line of its standard output as JSON.
-    func runJSON(executable: String, _ arguments: [String], what: String) throws -> [String: Any] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.standardError
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CLIError("\(what): the run failed (exit \(p.terminationStatus))") }
-        guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw CLIError("\(what): no JSON result on its standard output")
-        }
-        return object
     }
 
     // MARK: output

@@ -14,7 +14,10 @@ struct BenchOPTCommand: ParsableCommand {
             download is needed. Decoding streams every weight once per token, so it is bound by memory \
             bandwidth: compare with `bench kernels`' read bandwidth. --weights bf16 or q8 stores the \
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
-            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts.
+            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts. \
+            --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT on the same \
+            workload (shape, prompt, tokens, threads) after each of our fp32 rounds and prints our speed \
+            over its, taken inside each round, with the median.
             """
     )
 
@@ -49,12 +52,18 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Rounds per storage format (interleaved when several are given).")
     var rounds: Int = 1
 
+    @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
+    var torch: String?
+
     func validate() throws {
         guard prompt >= 1, tokens >= 1, prompt + tokens <= 2048 else {
             throw ValidationError("--prompt and --tokens must be ≥ 1 with prompt + tokens ≤ 2048")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        if torch != nil, !weights.formats.contains(.f32) {
+            throw ValidationError("--torch compares with our fp32 decoding: include f32 in --weights")
+        }
     }
 
     /// One timed prefill + decode.
@@ -102,6 +111,7 @@ struct BenchOPTCommand: ParsableCommand {
         print("OPT-\(size.rawValue) shape, \(parameters / 1_000_000) M parameters, batch 1, \(Threads.count) thread(s), weights \(names)"
               + (rounds > 1 || generators.count > 1 ? " (\(rounds) interleaved round(s))" : ""))
         var timings = [[Timing]](repeating: [], count: generators.count)
+        var against: [(decode: Double, prefill: Double)] = []   // ours / PyTorch's, one per round
         for round in 1...rounds {
             for (i, g) in generators.enumerated() {
                 let t = try measure(g.generator)
@@ -110,6 +120,14 @@ struct BenchOPTCommand: ParsableCommand {
                 print(label + String(format: "prefill %d tokens: %.1f tokens/s (%.1f ms)", prompt, Double(prompt) / t.prefill, t.prefill * 1000))
                 print(label + String(format: "decode %d tokens: %.1f tokens/s (%.1f ms/token, %.1f GB/s of weights)", tokens, Double(tokens) / t.decode,
                                      t.decode * 1000 / Double(tokens), Double(g.bytes) * Double(tokens) / t.decode / 1e9))
+                fflush(stdout)
+                if let torch, g.format == .f32 {
+                    let theirs = try torchRound(torch)
+                    against.append((Double(tokens) / t.decode / theirs.decode, Double(prompt) / t.prefill / theirs.prefill))
+                    print("[PyTorch round \(round)] " + String(format: "prefill %.1f tokens/s, decode %.1f tokens/s: ours %.2f× and %.2f×",
+                                                                theirs.prefill, theirs.decode, against.last!.prefill, against.last!.decode))
+                    fflush(stdout)
+                }
             }
         }
         if generators.count > 1 || rounds > 1 {
@@ -120,13 +138,27 @@ struct BenchOPTCommand: ParsableCommand {
                       + generators[0].format.rawValue + String(format: "), prefill %.1f tokens/s, %.0f MB of weights", prefill, Double(g.bytes) / 1e6))
             }
         }
+        if !against.isEmpty {
+            func list(_ values: [Double]) -> String {
+                values.map { String(format: "%.2f", $0) }.joined(separator: ", ") + (values.count > 1 ? String(format: " (median %.2f)", median(values)) : "")
+            }
+            print("ours / PyTorch (fp32), inside each round: decode " + list(against.map(\.decode)) + "; prefill " + list(against.map(\.prefill)))
+        }
         print("KV cache: \(generators[0].generator.cacheBytesPerPosition / 1024) KB per token")
     }
 
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    /// One run of the PyTorch script on this workload: its prefill and decode tokens/s.
+    private func torchRound(_ command: String) throws -> (prefill: Double, decode: Double) {
+        let result = try ChildProcess.json(command: command, ["--size", size.rawValue, "--prompt", String(prompt), "--tokens", String(tokens),
+                                                              "--threads", String(Threads.count), "--json"], what: "PyTorch")
+        guard let prefill = result["prefill_tokens_per_s"] as? Double, let decode = result["decode_tokens_per_s"] as? Double,
+              prefill > 0, decode > 0 else {
+            throw CLIError("PyTorch: its JSON has no prefill_tokens_per_s and decode_tokens_per_s (is the command Tools/reference/bench_torch_opt.py?)")
+        }
+        return (prefill, decode)
     }
+
+    private func median(_ values: [Double]) -> Double { GenerationRounds.median(values) }
 }
 
 /// `--weights f32,bf16,q8`: one or more storage formats.

@@ -1,23 +1,58 @@
 #!/usr/bin/env python3
-"""HF PyTorch OPT-125m-shaped decoding speed on CPU (random weights, fp32, batch 1, 2 threads),
-the same measurement as `sentencevae bench opt`: a 64-token prefill, then 32 tokens one at a time
-with the KV cache. Run both in one session to compare.
+"""HF PyTorch OPT decoding speed on CPU (random weights, fp32, batch 1), the same measurement as
+`sentencevae bench opt`: a prefill of --prompt tokens (timed after one untimed warm-up of the same
+prompt), then --tokens tokens one at a time with the KV cache, greedy. Shapes: OPT-125m, 350m and
+1.3b. `sentencevae bench opt --torch 'PYTHON Tools/reference/bench_torch_opt.py'` runs it after each
+of its fp32 rounds and takes the ratios inside each round; alone it prints one line, or with --json
+one object: {"prefill_tokens_per_s", "decode_tokens_per_s", "size", "prompt", "tokens", "threads",
+"torch"}.
 
     pip install torch transformers
-    python Tools/reference/bench_torch_opt.py
+    python Tools/reference/bench_torch_opt.py [--size 125m|350m|1.3b] [--prompt 64] [--tokens 32] [--threads 2] [--json]
 """
-import time, torch
+import argparse, json, time, warnings
+
+import torch
 from transformers import OPTConfig, OPTForCausalLM
-torch.set_num_threads(2)
-cfg = OPTConfig(hidden_size=768, ffn_dim=3072, num_attention_heads=12, num_hidden_layers=12, vocab_size=50272, max_position_embeddings=2048)
-m = OPTForCausalLM(cfg).eval()
-ids = torch.tensor([[4 + i % 1000 for i in range(64)]])
-with torch.no_grad():
-    m(ids, use_cache=True)
-    t = time.time(); out = m(ids, use_cache=True); pre = time.time() - t
-    past = out.past_key_values; nxt = out.logits[:, -1:].argmax(-1)
-    t = time.time()
-    for _ in range(32):
-        out = m(nxt, past_key_values=past, use_cache=True); past = out.past_key_values; nxt = out.logits[:, -1:].argmax(-1)
-    dec = time.time() - t
-print(f"PyTorch {torch.__version__}: prefill {64/pre:.1f} tok/s, decode {32/dec:.1f} tok/s")
+from transformers.utils import logging
+
+logging.set_verbosity_error()   # deprecation notes about the cache API, once per call
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+SHAPES = {
+    "125m": dict(hidden_size=768, ffn_dim=3072, num_attention_heads=12, num_hidden_layers=12),
+    "350m": dict(hidden_size=1024, ffn_dim=4096, num_attention_heads=16, num_hidden_layers=24,
+                 word_embed_proj_dim=512, do_layer_norm_before=False),
+    "1.3b": dict(hidden_size=2048, ffn_dim=8192, num_attention_heads=32, num_hidden_layers=24),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", choices=sorted(SHAPES), default="125m")
+    ap.add_argument("--prompt", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    cfg = OPTConfig(vocab_size=50272, max_position_embeddings=2048, **SHAPES[a.size])
+    m = OPTForCausalLM(cfg).eval()
+    ids = torch.tensor([[4 + i % 1000 for i in range(a.prompt)]])
+    with torch.no_grad():
+        m(ids, use_cache=True)
+        t = time.perf_counter(); out = m(ids, use_cache=True); pre = time.perf_counter() - t
+        past = out.past_key_values; nxt = out.logits[:, -1:].argmax(-1)
+        t = time.perf_counter()
+        for _ in range(a.tokens):
+            out = m(nxt, past_key_values=past, use_cache=True); past = out.past_key_values; nxt = out.logits[:, -1:].argmax(-1)
+        dec = time.perf_counter() - t
+    if a.json:
+        print(json.dumps({"prefill_tokens_per_s": a.prompt / pre, "decode_tokens_per_s": a.tokens / dec, "size": a.size,
+                          "prompt": a.prompt, "tokens": a.tokens, "threads": a.threads, "torch": torch.__version__}))
+    else:
+        print(f"PyTorch {torch.__version__}: prefill {a.prompt/pre:.1f} tok/s, decode {a.tokens/dec:.1f} tok/s")
+
+
+if __name__ == "__main__":
+    main()

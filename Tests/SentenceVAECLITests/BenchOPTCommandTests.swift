@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+
+/// `bench opt --torch`: the reference command runs after each of our fp32 rounds and the ratios are
+/// taken inside each round. A stand-in script plays PyTorch here (a fixed JSON line), so the test
+/// needs no Python and knows what each ratio must be.
+final class BenchOPTCommandTests: XCTestCase {
+    func testRatiosAgainstTheReferenceAreTakenInsideEachRound() throws {
+        let script = NSTemporaryDirectory() + "fake-torch-\(UUID().uuidString).sh"
+        try """
+            #!/bin/sh
+            echo '{"prefill_tokens_per_s": 100.0, "decode_tokens_per_s": 10.0, "args": "'"$*"'"}'
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+
+        let r = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--rounds", "2", "--threads", "2", "--torch", script])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        func number(after marker: String, in line: String) -> Double? {
+            guard let range = line.range(of: marker) else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        let decodes = lines.filter { $0.hasPrefix("[f32 round") && $0.contains("] decode") }.compactMap { number(after: "tokens: ", in: $0) }
+        XCTAssertEqual(decodes.count, 2, r.out)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("[PyTorch round") && $0.contains("prefill 100.0 tokens/s, decode 10.0 tokens/s") }.count, 2, r.out)
+        let summary = try XCTUnwrap(lines.first { $0.hasPrefix("ours / PyTorch (fp32), inside each round: decode ") }, r.out)
+        let ratios = summary.dropFirst("ours / PyTorch (fp32), inside each round: decode ".count).prefix { $0 != "(" }
+            .split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        XCTAssertEqual(ratios.count, 2, summary)
+        // Both are printed rounded (decode to 0.1, the ratio to 0.01).
+        for (ratio, decode) in zip(ratios, decodes) { XCTAssertEqual(ratio, decode / 10, accuracy: 0.011, summary) }
+        XCTAssertTrue(summary.contains("(median "), summary)
+
+        let compactOnly = try CommandRunner.run(["bench", "opt", "--weights", "q8", "--torch", script])
+        XCTAssertNotEqual(compactOnly.status, 0)
+        XCTAssertTrue(compactOnly.err.contains("include f32"), compactOnly.err)
+        let notTheScript = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--torch", "true"])
+        XCTAssertNotEqual(notTheScript.status, 0)
+        XCTAssertTrue(notTheScript.err.contains("PyTorch"), notTheScript.err)
+    }
+}
