@@ -8,11 +8,13 @@ import CPUKernels
 /// The bridge to the BLAS, and the one place that decides how a product is computed.
 ///
 /// Products of many rows run on our own sgemm where that is the best kernel the machine has
-/// (`usesOwnSgemm`; AVX2 tiles, or 512-bit ones where the CPU runs them at full width), else on the BLAS's, except a Linear weight against at most 256 rows on CPUs
-/// with full-width AVX-512, which our 512-bit tiles read without copying it (`SGEMM.c`). Either runs single-threaded; we split work over
-/// `Threads.shared`, so the process has one pool of threads and no oversubscription. One-row
-/// products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20× slower, DESIGN.md §5): M·x with
-/// x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the CPU has AVX2+FMA, else `sgemv`.
+/// (`usesOwnSgemm`; AVX2 tiles, or 512-bit ones where the CPU runs them at full width), else on
+/// the BLAS's, except a Linear weight against at most 256 rows on CPUs with full-width AVX-512,
+/// which our 512-bit tiles read without copying it (`SGEMM.c`). Either runs single-threaded; we
+/// split work over `Threads.shared`, so the process has one pool of threads and no
+/// oversubscription. One-row products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20×
+/// slower, DESIGN.md §5): M·x with x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the
+/// CPU has AVX2+FMA, else `sgemv`.
 ///
 /// On macOS the same `cblas_sgemm`/`cblas_sgemv` calls go to Accelerate (the only macOS-specific
 /// code is the import and the thread setting below). It is not tested by CI, which runs on Linux.

@@ -27,9 +27,10 @@ struct DemoCommand: ParsableCommand {
 
             Decoding is greedy unless --temperature says otherwise, so the output is the same on \
             every run; when plain greedy decoding repeats a sentence, the demo ends with a hint at \
-            the options that avoid it. Each part's tokens/s counts the tokens it generated (the SLLM's include one \
-            EOS per sentence, which its decoder computes like any token) over the time from its \
-            start, prompt included; the OPT baseline generates as many tokens as the SLLM did.
+            the options that avoid it. Each part's tokens/s counts the tokens it generated (the \
+            SLLM's include one EOS per sentence, which its decoder computes like any token) over the \
+            time from its start, prompt included; the OPT baseline generates as many tokens as the \
+            SLLM did.
             """
     )
 

@@ -18,9 +18,10 @@ public enum NativeKernels {
     public static let avx512Supported = cpu_kernels_avx512_available() != 0
 
     /// Whether the one-row products (fp32, bf16, q8: decoding's weight reads) run their AVX-512
-    /// versions (`GemvAVX512.c`), and our sgemm its 512-bit tiles (`SGEMM.c`): only where 512-bit operations run at full width, since on AMD Zen 4
-    /// an AVX-512 q8 kernel streamed from memory at half the AVX2 one's rate (BENCHMARKS.md), and
-    /// the four-row order these use is slower there too.
+    /// versions (`GemvAVX512.c`), and our sgemm its 512-bit tiles (`SGEMM.c`): only where 512-bit
+    /// operations run at full width, since on AMD Zen 4 an AVX-512 q8 kernel streamed from memory
+    /// at half the AVX2 one's rate (BENCHMARKS.md), and the four-row order these use is slower
+    /// there too.
     /// `SENTENCEVAE_AVX2_KERNELS=1` keeps the AVX2 ones, to compare the two in `bench`. Each call
     /// passes it to the C kernel (`wide`); never true where the CPU lacks them.
     nonisolated(unsafe) public static var avx512: Bool =
