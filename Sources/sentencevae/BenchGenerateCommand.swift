@@ -174,7 +174,8 @@ struct BenchGenerateCommand: ParsableCommand {
         let results = GenerationRounds.medians(ours), reference = GenerationRounds.medians(theirs.filter { !$0.isEmpty })
         let ratios = GenerationRounds.ratios(ours, torch: theirs)
         if json {
-            var out: [String: Any] = ["results": results, "ratios": ratios, "rounds": rounds]
+            var out: [String: Any] = ["results": results, "ratios": ratios, "rounds": rounds,
+                                      "cpu": CPUFeatures.current()?.summary ?? "unknown"]
             if !reference.isEmpty { out["pytorch"] = reference }
             if let family { out["family"] = family }
             print(try jsonLine(out))
@@ -436,6 +437,7 @@ struct BenchGenerateCommand: ParsableCommand {
         }
         let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) + 2 }
         func line(_ cells: [String]) -> String { zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined() }
+        print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
         print("\(Threads.count) thread(s), batch 1, greedy, \(sentenceTokens)-token sentences")
         print(line(header))
         for row in rows { print(line(row)) }

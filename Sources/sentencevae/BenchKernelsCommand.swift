@@ -62,6 +62,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let manyRows = !BLAS.usesOwnSgemm ? "the BLAS's sgemm" : NativeKernels.avx512 ? "sentencevae's AVX-512 sgemm" : "sentencevae's AVX2 sgemm"
         let oneRow = !NativeKernels.enabled ? "portable Swift" : NativeKernels.avx512 ? "AVX-512" : "AVX2"
         if !json {
+            print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
             print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")
             print("Products of many rows (ours): \(manyRows); of one row (fp32, bf16, q8): sentencevae's \(oneRow) kernels")
             print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
@@ -104,6 +105,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let kernels = KernelBenchmark.kernels()
         if json {
             struct Report: Codable {
+                let cpu: String
                 let blasCore: String
                 let blasCoreOrigin: String
                 let manyRowProducts: String
@@ -116,7 +118,7 @@ struct BenchKernelsCommand: ParsableCommand {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(Report(blasCore: core, blasCoreOrigin: "\(origin)", manyRowProducts: BLAS.usesOwnSgemm ? "sentencevae" : "blas", oneRowKernels: oneRow, fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, compact: compact, kernels: kernels)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Report(cpu: CPUFeatures.current()?.summary ?? "unknown", blasCore: core, blasCoreOrigin: "\(origin)", manyRowProducts: BLAS.usesOwnSgemm ? "sentencevae" : "blas", oneRowKernels: oneRow, fmaPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value.gflops) }), readBandwidthGBs: Dictionary(uniqueKeysWithValues: bandwidth.map { ("\($0.key)", $0.value) }), products: products, compact: compact, kernels: kernels)), as: UTF8.self))
         } else {
             print("\nElement-wise kernels (one thread)")
             for k in kernels { print(pad(k.name, 22) + format(k.microseconds, digits: 2) + " µs") }

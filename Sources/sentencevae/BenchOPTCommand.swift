@@ -108,6 +108,7 @@ struct BenchOPTCommand: ParsableCommand {
 
         let parameters = model.parameterCount
         let names = weights.formats.map(\.rawValue).joined(separator: ", ")
+        print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
         print("OPT-\(size.rawValue) shape, \(parameters / 1_000_000) M parameters, batch 1, \(Threads.count) thread(s), weights \(names)"
               + (rounds > 1 || generators.count > 1 ? " (\(rounds) interleaved round(s))" : ""))
         var timings = [[Timing]](repeating: [], count: generators.count)

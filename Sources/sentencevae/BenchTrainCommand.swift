@@ -107,7 +107,7 @@ struct BenchTrainCommand: ParsableCommand {
         let tied = kind == "opt" ? vocab * hidden : 0
         let weights = layer.parameters().filter { $0.tensor.rank == 2 && !$0.name.contains("embed_") }
         let matmulParams = Double(weights.reduce(tied) { (sum: Int, p: (name: String, tensor: Tensor)) in sum + p.tensor.count })
-        print("CPU: \(Self.cpuName())")
+        print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
         try step(0)   // warm-up
         var ours: [Double] = [], theirs: [Double] = []
         for r in 0..<rounds {
@@ -160,10 +160,5 @@ struct BenchTrainCommand: ParsableCommand {
             }
         }
         throw CLIError("the PyTorch command printed no round (exit \(p.terminationStatus)): \(command)")
-    }
-
-    static func cpuName() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
-        return text.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
     }
 }

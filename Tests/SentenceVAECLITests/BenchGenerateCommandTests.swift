@@ -33,6 +33,7 @@ final class BenchGenerateCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let json = try CommandRunner.json(r.out)
         XCTAssertEqual(json["rounds"] as? Int, 2)
+        XCTAssertNotNil(json["cpu"] as? String, "which CPU the figures are from")
         let results = try XCTUnwrap(json["results"] as? [[String: Any]])
         XCTAssertEqual(results.map { $0["model"] as? String }, ["opt", "sllm-h2"])
         let perRound = try results.map { try XCTUnwrap($0["output_tokens_per_s_rounds"] as? [Double]) }

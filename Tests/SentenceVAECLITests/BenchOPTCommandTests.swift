@@ -17,6 +17,9 @@ final class BenchOPTCommandTests: XCTestCase {
         let r = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--rounds", "2", "--threads", "2", "--torch", script])
         XCTAssertEqual(r.status, 0, r.err)
         let lines = r.out.split(separator: "\n").map(String.init)
+        if FileManager.default.fileExists(atPath: "/proc/cpuinfo") {
+            XCTAssertTrue(lines.first?.hasPrefix("CPU: ") == true && lines[0].contains(" family "), "which CPU the figures are from:\n\(r.out)")
+        }
         func number(after marker: String, in line: String) -> Double? {
             guard let range = line.range(of: marker) else { return nil }
             return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })

@@ -46,6 +46,15 @@ final class BLASCoreTests: XCTestCase {
     let zen4 = facts("AuthenticAMD", 25, 17, zen4Flags)
     let haswell = facts("GenuineIntel", 6, 63, haswellFlags)
 
+    /// The one-line CPU description that benchmark output starts with.
+    func testSummaryNamesFamilyModelAndVectorWidth() {
+        XCTAssertEqual(sapphireRapids.summary, "(GenuineIntel family 6 model 143; AVX-512 at full width)")
+        XCTAssertEqual(zen4.summary, "(AuthenticAMD family 25 model 17; AVX-512 in 256-bit halves)")
+        var named = haswell
+        named.modelName = "Intel(R) Xeon(R) CPU E5-2680 v3"
+        XCTAssertEqual(named.summary, "Intel(R) Xeon(R) CPU E5-2680 v3 (GenuineIntel family 6 model 63; AVX2+FMA)")
+    }
+
     func testSapphireRapidsGetsSkylakeXKernels() {
         XCTAssertTrue(sapphireRapids.hasSkylakeXAVX512)
         for weaker in ["Prescott", "Nehalem", "Sandybridge", "Haswell", "Core2", "Unknown"] {

@@ -34,6 +34,16 @@ public struct CPUFeatures: Equatable, Sendable {
     /// AVX2 with FMA: what OpenBLAS's Haswell and Zen kernels use.
     public var hasAVX2FMA: Bool { has("avx2") && has("fma") }
 
+    /// The CPU in one line for benchmark output, e.g. "Intel(R) Xeon(R) Processor (GenuineIntel
+    /// family 6 model 207; AVX-512 at full width)": in VMs the model name is often generic, and the
+    /// family/model and vector width are what tell, say, a Sapphire Rapids from a Zen 4.
+    public var summary: String {
+        let vectors = runsAVX512AtFullWidth ? "AVX-512 at full width"
+            : hasSkylakeXAVX512 ? "AVX-512 in 256-bit halves" : hasAVX2FMA ? "AVX2+FMA" : "no AVX2"
+        let name = modelName.isEmpty ? "" : modelName + " "
+        return name + "(\(vendor) family \(family) model \(model); \(vectors))"
+    }
+
     /// Parses the text of Linux's `/proc/cpuinfo`; the first processor's block is taken (they agree).
     public static func parse(procCPUInfo text: String) -> CPUFeatures? {
         var fields: [String: String] = [:]
