@@ -52,6 +52,9 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Rounds per storage format (interleaved when several are given).")
     var rounds: Int = 1
 
+    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\"}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
+    var json = false
+
     @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
     var torch: String?
 
@@ -108,11 +111,14 @@ struct BenchOPTCommand: ParsableCommand {
 
         let parameters = model.parameterCount
         let names = weights.formats.map(\.rawValue).joined(separator: ", ")
+        // In JSON mode the lines below go nowhere: one object is printed at the end.
+        func print(_ line: String) { if !json { Swift.print(line) } }
         print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
         print("OPT-\(size.rawValue) shape, \(parameters / 1_000_000) M parameters, batch 1, \(Threads.count) thread(s), weights \(names)"
               + (rounds > 1 || generators.count > 1 ? " (\(rounds) interleaved round(s))" : ""))
         var timings = [[Timing]](repeating: [], count: generators.count)
         var against: [(decode: Double, prefill: Double)] = []   // ours / PyTorch's, one per round
+        var theirs: [(prefill: Double, decode: Double)] = []
         for round in 1...rounds {
             for (i, g) in generators.enumerated() {
                 let t = try measure(g.generator)
@@ -123,10 +129,11 @@ struct BenchOPTCommand: ParsableCommand {
                                      t.decode * 1000 / Double(tokens), Double(g.bytes) * Double(tokens) / t.decode / 1e9))
                 fflush(stdout)
                 if let torch, g.format == .f32 {
-                    let theirs = try torchRound(torch)
-                    against.append((Double(tokens) / t.decode / theirs.decode, Double(prompt) / t.prefill / theirs.prefill))
+                    let reference = try torchRound(torch)
+                    theirs.append(reference)
+                    against.append((Double(tokens) / t.decode / reference.decode, Double(prompt) / t.prefill / reference.prefill))
                     print("[PyTorch round \(round)] " + String(format: "prefill %.1f tokens/s, decode %.1f tokens/s: ours %.2f× and %.2f×",
-                                                                theirs.prefill, theirs.decode, against.last!.prefill, against.last!.decode))
+                                                                reference.prefill, reference.decode, against.last!.prefill, against.last!.decode))
                     fflush(stdout)
                 }
             }
@@ -146,6 +153,25 @@ struct BenchOPTCommand: ParsableCommand {
             print("ours / PyTorch (fp32), inside each round: decode " + list(against.map(\.decode)) + "; prefill " + list(against.map(\.prefill)))
         }
         print("KV cache: \(generators[0].generator.cacheBytesPerPosition / 1024) KB per token")
+        guard json else { return }
+        var out: [String: Any] = [
+            "cpu": CPUFeatures.current()?.summary ?? "unknown", "size": size.rawValue, "threads": Threads.count,
+            "prompt": prompt, "tokens": tokens, "rounds": rounds,
+            "kv_cache_kb_per_token": Double(generators[0].generator.cacheBytesPerPosition) / 1024,
+            "results": generators.indices.map { i -> [String: Any] in
+                let decode = timings[i].map { Double(tokens) / $0.decode }, prefill = timings[i].map { Double(prompt) / $0.prefill }
+                return ["weights": generators[i].format.rawValue, "weight_bytes": generators[i].bytes,
+                        "decode_tokens_per_s": median(decode), "prefill_tokens_per_s": median(prefill),
+                        "decode_gb_per_s": median(decode) * Double(generators[i].bytes) / 1e9,
+                        "decode_rounds": decode, "prefill_rounds": prefill]
+            },
+        ]
+        if !theirs.isEmpty {
+            out["pytorch"] = ["decode_rounds": theirs.map(\.decode), "prefill_rounds": theirs.map(\.prefill)]
+            out["ratios"] = ["decode_rounds": against.map(\.decode), "prefill_rounds": against.map(\.prefill),
+                             "decode_median": median(against.map(\.decode)), "prefill_median": median(against.map(\.prefill))]
+        }
+        Swift.print(try jsonLine(out))
     }
 
     /// One run of the PyTorch script on this workload: its prefill and decode tokens/s.

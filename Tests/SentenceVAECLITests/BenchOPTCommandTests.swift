@@ -35,6 +35,22 @@ final class BenchOPTCommandTests: XCTestCase {
         for (ratio, decode) in zip(ratios, decodes) { XCTAssertEqual(ratio, decode / 10, accuracy: 0.011, summary) }
         XCTAssertTrue(summary.contains("(median "), summary)
 
+        // --json: the same figures unrounded, so the ratios are exact.
+        let j = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--rounds", "2", "--threads", "2",
+                                       "--weights", "f32,q8", "--torch", script, "--json"])
+        XCTAssertEqual(j.status, 0, j.err)
+        let object = try CommandRunner.json(j.out)
+        let results = try XCTUnwrap(object["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { $0["weights"] as? String }, ["f32", "q8"])
+        let decode = try XCTUnwrap(results[0]["decode_rounds"] as? [Double])
+        XCTAssertEqual(decode.count, 2)
+        XCTAssertEqual(results[0]["decode_tokens_per_s"] as! Double, (decode[0] + decode[1]) / 2, accuracy: 1e-9)
+        let inside = try XCTUnwrap(object["ratios"] as? [String: Any])
+        let exact = try XCTUnwrap(inside["decode_rounds"] as? [Double])
+        for i in 0..<2 { XCTAssertEqual(exact[i], decode[i] / 10, accuracy: 1e-9) }
+        XCTAssertEqual(inside["decode_median"] as! Double, (exact[0] + exact[1]) / 2, accuracy: 1e-9)
+        XCTAssertEqual(object["kv_cache_kb_per_token"] as? Double, 72)
+
         let compactOnly = try CommandRunner.run(["bench", "opt", "--weights", "q8", "--torch", script])
         XCTAssertNotEqual(compactOnly.status, 0)
         XCTAssertTrue(compactOnly.err.contains("include f32"), compactOnly.err)
