@@ -1,7 +1,4 @@
 import CPUKernels
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One tensor as a file holds it: dtype, shape, and the bytes it lives in, not yet converted.
 ///

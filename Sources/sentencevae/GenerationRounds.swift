@@ -25,14 +25,12 @@ enum GenerationRounds {
     /// weights, and each of our models against PyTorch's same model (`torch`, round by round).
     /// Each entry: {"model", "weights", "against": "opt" | "pytorch", "rounds": [...], "median"}.
     static func ratios(_ rounds: [[[String: Any]]], torch: [[[String: Any]]] = []) -> [[String: Any]] {
-        var order: [String] = [], entries: [String: [String: Any]] = [:]
+        // Each pair in the order first met, with its ratio from every round.
+        var order: [(model: String, weights: String, against: String)] = [], values: [String: [Double]] = [:]
         func add(_ model: String, _ weights: String, against: String, _ value: Double) {
             let key = "\(model) \(weights) \(against)"
-            if entries[key] == nil {
-                order.append(key)
-                entries[key] = ["model": model, "weights": weights, "against": against, "rounds": [Double]()]
-            }
-            entries[key]!["rounds"] = (entries[key]!["rounds"] as! [Double]) + [value]
+            if values[key] == nil { order.append((model, weights, against)) }
+            values[key, default: []].append(value)
         }
         for (r, rows) in rounds.enumerated() {
             for row in rows {
@@ -49,10 +47,9 @@ enum GenerationRounds {
                 }
             }
         }
-        return order.map { key in
-            var entry = entries[key]!
-            entry["median"] = median(entry["rounds"] as! [Double])
-            return entry
+        return order.map { pair in
+            let rounds = values["\(pair.model) \(pair.weights) \(pair.against)"] ?? []
+            return ["model": pair.model, "weights": pair.weights, "against": pair.against, "rounds": rounds, "median": median(rounds)]
         }
     }
 
