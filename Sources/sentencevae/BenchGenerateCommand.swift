@@ -101,8 +101,8 @@ struct BenchGenerateCommand: ParsableCommand {
 
     func selectedModels() throws -> [Model] {
         guard family == nil else { return [] }
-        return try (models ?? Model.allCases.map(\.rawValue).joined(separator: ",")).split(separator: ",").map { name in
-            guard let m = Model(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+        return try commaList(models ?? Model.allCases.map(\.rawValue).joined(separator: ","), option: "--models").map { name in
+            guard let m = Model(rawValue: name) else {
                 throw ValidationError("unknown model '\(name)' in --models; choose from \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return m
@@ -111,7 +111,7 @@ struct BenchGenerateCommand: ParsableCommand {
 
     /// The family's models to run: "opt" and/or "sllm".
     func selectedFamilyModels() throws -> [String] {
-        let names = (models ?? "opt,sllm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = try commaList(models ?? "opt,sllm", option: "--models")
         for name in names where name != "opt" && name != "sllm" {
             throw ValidationError("unknown model '\(name)' in --models; with --family choose from opt, sllm")
         }
@@ -121,8 +121,8 @@ struct BenchGenerateCommand: ParsableCommand {
     /// The formats asked for; empty with --family and no --weights (each file's own format).
     func selectedFormats() throws -> [WeightFormat] {
         guard let weights else { return family == nil ? [.f32] : [] }
-        return try weights.split(separator: ",").map { name in
-            guard let f = WeightFormat(rawValue: String(name)) else { throw ValidationError("unknown weight format '\(name)'; choose f32, bf16 or q8") }
+        return try commaList(weights, option: "--weights").map { name in
+            guard let f = WeightFormat(rawValue: name) else { throw ValidationError("unknown weight format '\(name)'; choose f32, bf16 or q8") }
             return f
         }
     }
@@ -199,12 +199,22 @@ struct BenchGenerateCommand: ParsableCommand {
             }
             path = url.path
         }
+        let layout = "--passages takes a JSON file {\"passages\": [{\"sentences\": [[ids…], …]}, …]}"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CLIError("\(path): no such file; \(layout)") }
+        guard !isDirectory.boolValue else { throw CLIError("\(path) is a directory; \(layout)") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CLIError("\(path): cannot be read (\(error.localizedDescription))")
+        }
+        guard !data.isEmpty else { throw CLIError("\(path) is empty; \(layout)") }
         let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw CLIError("\(path): \(error.localizedDescription)")
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw CLIError("\(path) is not valid JSON\(detail.map { " (\($0))" } ?? ""); \(layout)")
         }
         guard let list = (object as? [String: Any])?["passages"] as? [[String: Any]] else {
-            throw CLIError("\(path): expected {\"passages\": [{\"sentences\": [[ids…], …]}, …]}")
+            throw CLIError("\(path): no \"passages\" list at the top; \(layout)")
         }
         var passages = try list.enumerated().map { i, p -> [[Int]] in
             if let tokenizer {

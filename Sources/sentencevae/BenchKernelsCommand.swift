@@ -32,25 +32,48 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Only print the OpenBLAS core in use and who chose it; measure nothing.")
     var coreOnly = false
 
+    func validate() throws {
+        _ = try parsedThreads()
+        _ = try parsedShapes()
+    }
+
+    func parsedThreads() throws -> [Int] {
+        try threads.split(separator: ",").map { part -> Int in
+            guard let t = Int(part.trimmingCharacters(in: .whitespaces)), t > 0 else {
+                throw ValidationError("--threads takes positive integers separated by commas, e.g. 1,2 (got '\(threads)')")
+            }
+            return t
+        }
+    }
+
+    /// The --shape products, refused when their operands would not fit in memory (a product of
+    /// M·K + N·K + M·N floats, and the weight again in each storage format for the second table).
+    func parsedShapes() throws -> [(Int, Int, Int)] {
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        return try shapes.map { text -> (Int, Int, Int) in
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 3, let m = parts[0], let k = parts[1], let n = parts[2], m > 0, k > 0, n > 0 else {
+                throw ValidationError("--shape takes three positive integers M,K,N, e.g. 1,768,3072 (got '\(text)')")
+            }
+            let (dm, dk, dn) = (Double(m), Double(k), Double(n))
+            let bytes = max(4 * (dm * dk + dn * dk + dm * dn), 4 * (dm * dk + dm * dn) + 11.2 * dn * dk)
+            guard bytes <= 0.75 * memory else {
+                throw ValidationError("--shape \(text) needs about \(gigabytes(bytes)) of memory for its operands; "
+                                      + "this machine has \(gigabytes(memory)). Choose a smaller product.")
+            }
+            return (m, k, n)
+        }
+    }
+
+    private func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
+
     func run() throws {
         if coreOnly {
             let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
             print("BLAS: OpenBLAS core \(BLASCore.coreName ?? "not OpenBLAS"), \(origin.rawValue)")
             return
         }
-        let threadCounts = try threads.split(separator: ",").map { part -> Int in
-            guard let t = Int(part.trimmingCharacters(in: .whitespaces)), t > 0 else {
-                throw ValidationError("--threads takes positive integers separated by commas, e.g. 1,2 (got '\(threads)')")
-            }
-            return t
-        }
-        let parsed = try shapes.map { text -> (Int, Int, Int) in
-            let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("--shape takes three positive integers M,K,N, e.g. 1,768,3072 (got '\(text)')")
-            }
-            return (parts[0], parts[1], parts[2])
-        }
+        let threadCounts = try parsedThreads(), parsed = try parsedShapes()
 
         var products: [KernelBenchmark.ProductResult] = []
         var bandwidth: [Int: Double] = [:]

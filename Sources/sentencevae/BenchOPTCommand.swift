@@ -64,6 +64,7 @@ struct BenchOPTCommand: ParsableCommand {
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        _ = try commaList(weights.formats.map(\.rawValue).joined(separator: ","), option: "--weights")
         if torch != nil, !weights.formats.contains(.f32) {
             throw ValidationError("--torch compares with our fp32 decoding: include f32 in --weights")
         }

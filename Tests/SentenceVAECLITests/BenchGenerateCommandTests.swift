@@ -96,4 +96,42 @@ final class BenchGenerateCommandTests: XCTestCase {
         XCTAssertNotEqual(short.status, 0)
         XCTAssertTrue(short.err.contains("no passage has 2 or more sentences"), short.err)
     }
+
+    /// A name given twice would be one measurement reported as two rows (and two JSON results).
+    func testListsNamingAnItemTwiceAreRefused() throws {
+        for (arguments, message) in [(["--models", "opt,sllm-h1,opt"], "--models names 'opt' twice"),
+                                     (["--weights", "q8,f32,q8"], "--weights names 'q8' twice"),
+                                     (["--models", "opt,,sllm-h1"], "--models has an empty item")] {
+            let r = try CommandRunner.run(["bench", "generate"] + arguments)
+            XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(r.err.contains(message), r.err)
+        }
+        let opt = try CommandRunner.run(["bench", "opt", "--weights", "f32,bf16,f32"])
+        XCTAssertNotEqual(opt.status, 0)
+        XCTAssertTrue(opt.err.contains("--weights names 'f32' twice"), opt.err)
+    }
+
+    /// --passages files that are not the passages layout: each error names the file and what is wrong.
+    func testUnreadablePassagesSayWhatIsWrong() throws {
+        let directory = NSTemporaryDirectory() + "passages-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files: [(String, Data, String)] = [
+            ("empty.json", Data(), "is empty"),
+            ("bad.json", Data([0xFF, 0xFE, 0x41, 0xC3, 0x28]), "is not valid JSON"),
+            ("text.json", Data("Some sentences. Not JSON.".utf8), "is not valid JSON"),
+            ("other.json", Data(#"{"sentences": [[2, 5]]}"#.utf8), #"no "passages" list"#),
+        ]
+        for (name, data, message) in files {
+            let path = directory + "/" + name
+            try data.write(to: URL(fileURLWithPath: path))
+            let r = try CommandRunner.run(["bench", "generate", "--models", "opt", "--passages", path])
+            XCTAssertNotEqual(r.status, 0, name)
+            XCTAssertTrue(r.err.contains(path) && r.err.contains(message) && r.err.contains(#"{"passages": "#), r.err)
+        }
+        let missing = try CommandRunner.run(["bench", "generate", "--models", "opt", "--passages", directory + "/none.json"])
+        XCTAssertTrue(missing.status != 0 && missing.err.contains("no such file"), missing.err)
+        let folder = try CommandRunner.run(["bench", "generate", "--models", "opt", "--passages", directory])
+        XCTAssertTrue(folder.status != 0 && folder.err.contains("is a directory"), folder.err)
+    }
 }
