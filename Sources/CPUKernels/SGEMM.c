@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /// A single-threaded sgemm in the shape of BLIS (Goto's algorithm): both operands are copied into
 /// panels that a 6×16 register tile of AVX2 FMAs reads in order. Blocks are sized for the caches of
@@ -11,8 +12,8 @@
 /// the tile walks down an A block (MC×KC, 168 KB) held in L2; a B block (KC×NC) lives in L3.
 /// The caller splits C across threads; each thread packs into its own buffers. A Linear weight
 /// against at most 256 rows takes a second path that leaves the weight unpacked (further down).
-/// With `wide` both paths use 512-bit tiles over the same panels (`kernel_12x32`), for CPUs that run
-/// them at full width.
+/// With `wide` both paths use 512-bit tiles (`kernel_12x32`, `weight_rows_tile`), for CPUs that
+/// run them at full width.
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
@@ -382,36 +383,101 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
     }
 }
 
-int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate) {
-    if (m <= 0 || n <= 0 || k <= 0 || m > 256) return 0;
-    float *const buffer = thread_buffers();
-    if (!buffer || (m + WM - 1) / WM * WM * k > MC * KC + NC * KC) return 0;
-    sgemm_weight_rows(m, n, k, a, lda, w, ldw, c, ldc, accumulate, buffer, 1);
-    return 1;
+/// The packed path in 512-bit tiles, for CPUs that run them at full width. The loops go the other
+/// way round from the AVX2 path (as BLIS orders them): a block of B (KC × up to 1,024 columns, half
+/// of L2) is packed into L2, then each 12-row strip of A is packed (12 KB, it stays in L1) and the
+/// tile walks every B panel of the block with it. The strip is 12 floats wide per step, packed through 16×16
+/// transposes. Intel Xeon (Emerald Rapids, one thread, 40 rounds alternating with OpenBLAS's
+/// SkylakeX sgemm): the median of each round's ratio 1.00–1.10 over OpenBLAS at the training shapes
+/// in BENCHMARKS.md, where the loop order of the AVX2 path with 6-row strips was 0.90–0.97.
+enum { MRW = 12, NRW = 2 * NR, NCW_MAX = 1024 };
+_Static_assert(MRW * KC + NCW_MAX * KC <= MC * KC + NC * KC, "a strip and a block fit in the thread's buffers");
+
+/// Columns of a B block: the block takes half of the L2 that sysconf reports (2 MB on Sapphire and
+/// Emerald Rapids: 1,024 columns; 1 MB on Skylake-SP and AMD Zen 4/5: 512), between 256 and 1,024.
+/// On Emerald Rapids 1,024 ran 1.02–1.05× faster than 512 (medians of 16 alternating rounds).
+static long wide_block_columns = 512;
+static pthread_once_t wide_block_once = PTHREAD_ONCE_INIT;
+
+static void measure_wide_block(void) {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l2 > 0) {
+        const long columns = l2 / 2 / (KC * (long)sizeof(float)) / NRW * NRW;
+        wide_block_columns = columns < 256 ? 256 : columns > NCW_MAX ? NCW_MAX : columns;
+    }
+#endif
 }
 
-/// The packed path's tile in 512-bit registers, for CPUs that run them at full width: 12 rows (two
-/// A strips of six) × 32 columns (two B panels of sixteen), 24 accumulators, so each step's two
-/// loads of B and twelve broadcasts feed 24 FMAs. It reads the same panels as `kernel_6x16`: a
-/// lone last strip or panel is read twice (`a1 = a0`, `b1 = b0`) and those sums are not stored.
-AVX512 static void kernel_12x32(long kc, const float *a0, const float *a1, const float *b0, const float *b1, float *c,
-                                long ldc, int accumulate, long rows, long cols) {
+/// Sixteen vectors transposed: r[i] lane j becomes r[j] lane i.
+AVX512 static inline void transpose16x16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    // r[4g + j], 128-bit lane L: rows 4g…4g+3 at column 4L + j. Gather the lanes across groups.
+    for (int i = 0; i < 8; i++) {
+        const int g = i / 4, j = i % 4;
+        t[i] = _mm512_shuffle_f32x4(r[8 * g + j], r[8 * g + 4 + j], 0x88);
+        t[i + 8] = _mm512_shuffle_f32x4(r[8 * g + j], r[8 * g + 4 + j], 0xDD);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[4 + j], 0x88);
+        r[j + 8] = _mm512_shuffle_f32x4(t[j], t[4 + j], 0xDD);
+        r[j + 4] = _mm512_shuffle_f32x4(t[8 + j], t[12 + j], 0x88);
+        r[j + 12] = _mm512_shuffle_f32x4(t[8 + j], t[12 + j], 0xDD);
+    }
+}
+
+/// Rows [i0, i0+rows) (rows ≤ 12) and columns [p0, p0+kc) of op(A) as one strip, k-major (step p:
+/// 12 floats), rows past `rows` zero.
+AVX512 static void pack_a12(const float *a, long lda, int trans, long i0, long rows, long p0, long kc, float *out) {
+    const __mmask16 strip = (1u << MRW) - 1;
+    if (trans) {
+        // A stored [k,m]: each step's 12 floats lie side by side.
+        const __mmask16 m = (__mmask16)((1u << rows) - 1);
+        for (long p = 0; p < kc; p++) _mm512_mask_storeu_ps(out + p * MRW, strip, _mm512_maskz_loadu_ps(m, a + (p0 + p) * lda + i0));
+        return;
+    }
+    const float *src = a + i0 * lda + p0;
+    long p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(src + i * lda + p) : _mm512_setzero_ps();
+        transpose16x16(r);
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(out + (p + j) * MRW, strip, r[j]);
+    }
+    for (; p < kc; p++)
+        for (long i = 0; i < MRW; i++) out[p * MRW + i] = i < rows ? src[i * lda + p] : 0;
+}
+
+/// C tile (rows × cols ≤ 12×32) = (C when `accumulate`) + Σ_p a[p]·[b0 b1][p]: 24 accumulators,
+/// two loads of B and twelve broadcasts per step. A lone last panel is read twice (`b1 = b0`) and
+/// those sums are not stored.
+AVX512 static void kernel_12x32(long kc, const float *a, const float *b0, const float *b1, float *c, long ldc,
+                                int accumulate, long rows, long cols) {
     for (long r = 0; r < rows; r++) {
         __builtin_prefetch(c + r * ldc, 1, 3);
-        __builtin_prefetch(c + r * ldc + 2 * NR - 1, 1, 3);
+        __builtin_prefetch(c + r * ldc + NRW - 1, 1, 3);
     }
-    __m512 acc[4 * MR];
-    for (int i = 0; i < 4 * MR; i++) acc[i] = _mm512_setzero_ps();
+    __m512 acc[2 * MRW];
+    for (int i = 0; i < 2 * MRW; i++) acc[i] = _mm512_setzero_ps();
 #define STEP12(p)                                                                                      \
     do {                                                                                               \
         const __m512 x0 = _mm512_load_ps(b0 + (p) * NR), x1 = _mm512_load_ps(b1 + (p) * NR);          \
-        for (int i = 0; i < MR; i++) {                                                                 \
-            const __m512 u = _mm512_set1_ps(a0[(p) * MR + i]), v = _mm512_set1_ps(a1[(p) * MR + i]);   \
+        for (int i = 0; i < MRW / 2; i++) { /* six turns, as clang -O2 unrolls fully (not twelve) */ \
+            const __m512 u = _mm512_set1_ps(a[(p) * MRW + i]), v = _mm512_set1_ps(a[(p) * MRW + 6 + i]); \
             acc[2 * i] = _mm512_fmadd_ps(u, x0, acc[2 * i]);                                           \
             acc[2 * i + 1] = _mm512_fmadd_ps(u, x1, acc[2 * i + 1]);                                   \
-            acc[2 * MR + 2 * i] = _mm512_fmadd_ps(v, x0, acc[2 * MR + 2 * i]);                         \
-            acc[2 * MR + 2 * i + 1] = _mm512_fmadd_ps(v, x1, acc[2 * MR + 2 * i + 1]);                 \
+            acc[12 + 2 * i] = _mm512_fmadd_ps(v, x0, acc[12 + 2 * i]);                                 \
+            acc[13 + 2 * i] = _mm512_fmadd_ps(v, x1, acc[13 + 2 * i]);                                 \
         }                                                                                              \
     } while (0)
     long p = 0;
@@ -424,7 +490,7 @@ AVX512 static void kernel_12x32(long kc, const float *a0, const float *a1, const
     for (; p < kc; p++) STEP12(p);
 #undef STEP12
     const __mmask16 m0 = cols >= NR ? 0xFFFF : (__mmask16)((1u << cols) - 1),
-                    m1 = cols >= 2 * NR ? 0xFFFF : cols > NR ? (__mmask16)((1u << (cols - NR)) - 1) : 0;
+                    m1 = cols >= NRW ? 0xFFFF : cols > NR ? (__mmask16)((1u << (cols - NR)) - 1) : 0;
     for (long r = 0; r < rows; r++) {
         float *o = c + r * ldc;
         __m512 x0 = acc[2 * r], x1 = acc[2 * r + 1];
@@ -434,6 +500,32 @@ AVX512 static void kernel_12x32(long kc, const float *a0, const float *a1, const
         }
         _mm512_mask_storeu_ps(o, m0, x0);
         _mm512_mask_storeu_ps(o + NR, m1, x1);
+    }
+}
+
+/// The 512-bit packed product: B blocks in L2, A strips in L1 (above). `buffers` holds a strip
+/// (MRW×KC floats) and then a block (at most NCW_MAX×KC).
+static void sgemm_wide(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda, const float *b,
+                       long ldb, float *c, long ldc, int accumulate, float *buffers) {
+    pthread_once(&wide_block_once, measure_wide_block);
+    const long ncw = wide_block_columns;
+    float *const strip = buffers, *const block = buffers + MRW * KC;
+    for (long j0 = 0; j0 < n; j0 += ncw) {
+        const long nc = n - j0 < ncw ? n - j0 : ncw;
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            const long kc = k - p0 < KC ? k - p0 : KC;
+            const int add = accumulate || p0 > 0;
+            pack_b(b, ldb, trans_b, j0, nc, p0, kc, block);
+            for (long i = 0; i < m; i += MRW) {
+                const long rows = m - i < MRW ? m - i : MRW;
+                pack_a12(a, lda, trans_a, i, rows, p0, kc, strip);
+                for (long q = 0; q < nc; q += NRW) {
+                    const float *bp = block + q * kc;
+                    const long cols = nc - q < NRW ? nc - q : NRW;
+                    kernel_12x32(kc, strip, bp, cols > NR ? bp + NR * kc : bp, c + i * ldc + j0 + q, ldc, add, rows, cols);
+                }
+            }
+        }
     }
 }
 
@@ -452,8 +544,11 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
         sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a, wide);
         return 1;
     }
+    if (wide) {
+        sgemm_wide(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a);
+        return 1;
+    }
     float *const packed_b = packed_a + MC * KC;
-    const long nr = wide ? 2 * NR : NR, mr = wide ? 2 * MR : MR;
     for (long j0 = 0; j0 < n; j0 += NC) {
         const long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {
@@ -462,25 +557,18 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
             for (long i0 = 0; i0 < m; i0 += MC) {
                 const long mc = m - i0 < MC ? m - i0 : MC;
                 pack_a(a, lda, trans_a, i0, mc, p0, kc, packed_a);
-                for (long q = 0; q < nc; q += nr) {
+                for (long q = 0; q < nc; q += NR) {
                     float *bp = packed_b + q * kc;
-                    const long cols = nc - q < nr ? nc - q : nr;
+                    const long cols = nc - q < NR ? nc - q : NR;
                     // Each B panel is packed just before its first use, so the tiles of the first A
                     // block read it from L1; while they run, the next panel's source is prefetched.
                     if (i0 == 0) {
                         pack_b(b, ldb, trans_b, j0 + q, cols, p0, kc, bp);
-                        if (q + nr < nc) prefetch_b(b, ldb, trans_b, j0 + q + nr, nc - q - nr < nr ? nc - q - nr : nr, p0, kc);
+                        if (q + NR < nc) prefetch_b(b, ldb, trans_b, j0 + q + NR, nc - q - NR < NR ? nc - q - NR : NR, p0, kc);
                     }
-                    for (long s = 0; s < mc; s += mr) {
-                        const long rows = mc - s < mr ? mc - s : mr;
-                        float *const ct = c + (i0 + s) * ldc + j0 + q;
-                        if (wide) {
-                            const float *a0 = packed_a + s * kc, *a1 = rows > MR ? a0 + MR * kc : a0;
-                            kernel_12x32(kc, a0, a1, bp, cols > NR ? bp + NR * kc : bp, ct, ldc, add, rows, cols);
-                        } else {
-                            kernel_6x16(kc, packed_a + s * kc, bp, ct, ldc, add, rows, cols);
-                        }
-                    }
+                    for (long s = 0; s < mc; s += MR)
+                        kernel_6x16(kc, packed_a + s * kc, bp, c + (i0 + s) * ldc + j0 + q, ldc, add,
+                                    mc - s < MR ? mc - s : MR, cols);
                 }
             }
         }
@@ -489,12 +577,6 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
 }
 
 #else
-
-int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate) {
-    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)w; (void)ldw; (void)c; (void)ldc; (void)accumulate;
-    return 0;
-}
 
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                       const float *b, long ldb, float *c, long ldc, int accumulate, int wide) {

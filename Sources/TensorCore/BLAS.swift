@@ -9,8 +9,7 @@ import CPUKernels
 ///
 /// Products of many rows run on our own sgemm where that is the best kernel the machine has
 /// (`usesOwnSgemm`; AVX2 tiles, or 512-bit ones where the CPU runs them at full width), else on
-/// the BLAS's, except a Linear weight against at most 256 rows on CPUs with full-width AVX-512,
-/// which our 512-bit tiles read without copying it (`SGEMM.c`). Either runs single-threaded; we
+/// the BLAS's. Either runs single-threaded; we
 /// split work over `Threads.shared`, so the process has one pool of threads and no
 /// oversubscription. One-row products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20×
 /// slower, DESIGN.md §5): M·x with x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the
@@ -100,21 +99,25 @@ public enum BLAS {
 
     /// The part of the rule that cannot change while the process runs (asked once: it reads /proc).
     private static let ownSgemmSuitsThisMachine =
-        prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())
+        prefersOwnSgemm(nativeKernels: true, wideKernels: NativeKernels.avx512, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())
 
     /// The rule behind `usesOwnSgemm`: ours where the CPU has AVX2+FMA (and
-    /// `SENTENCEVAE_PORTABLE_KERNELS` is not set), unless OpenBLAS runs AVX-512 kernels on a CPU
-    /// that executes them at full width, where they have twice our FMA peak: on Intel Sapphire
-    /// Rapids, once `BLASStartup` has OpenBLAS on its SkylakeX kernels, OpenBLAS keeps the products.
-    /// On AMD Zen 3 ("Zen", AVX2 kernels) and Zen 4 (where OpenBLAS picks its AVX-512 "Cooperlake"
-    /// kernels, but the cores split them in halves) ours takes them: 1.02–1.65× OpenBLAS's on Zen 4,
-    /// 85–93 % of the FMA peak at the shapes of prefill and training (BENCHMARKS.md). Unknown CPU
-    /// facts count as full width. Never on macOS (`blasCore` nil there): Accelerate is the BLAS to use.
-    static func prefersOwnSgemm(nativeKernels: Bool, blasCore: String?, cpu: CPUFeatures?) -> Bool {
+    /// `SENTENCEVAE_PORTABLE_KERNELS` is not set). In 512-bit tiles (`wideKernels`, where the CPU
+    /// runs them at full width) ours is level with or ahead of OpenBLAS's SkylakeX kernels: Intel
+    /// Emerald Rapids, medians of 20 alternating rounds 1.00–1.13× at the shapes of training, and
+    /// `bench train` 1.03–1.22× (BENCHMARKS.md). In AVX2 tiles ours gives way only to AVX-512
+    /// kernels of the BLAS on a CPU that runs them at full width (twice our FMA peak): there
+    /// (`SENTENCEVAE_AVX2_KERNELS=1` on such a CPU) OpenBLAS keeps the products. On AMD Zen 3
+    /// ("Zen", AVX2 kernels) and Zen 4 (where OpenBLAS picks its AVX-512 "Cooperlake" kernels, but
+    /// the cores split them in halves) ours takes them: 1.02–1.65× OpenBLAS's on Zen 4, 85–93 % of the
+    /// FMA peak at the shapes of prefill and training. Unknown CPU facts count as full width. Never
+    /// on macOS (`blasCore` nil there): Accelerate is the BLAS to use.
+    static func prefersOwnSgemm(nativeKernels: Bool, wideKernels: Bool, blasCore: String?, cpu: CPUFeatures?) -> Bool {
         #if canImport(Accelerate)
         return false
         #else
         guard nativeKernels else { return false }
+        if wideKernels { return true }
         guard let core = blasCore, let tier = BLASCore.tier(core) else { return true }
         return tier < 4 || cpu.map { !$0.runsAVX512AtFullWidth } ?? false
         #endif
@@ -134,18 +137,9 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float
     ) {
         // Ours returns 0 only when its packing buffers could not be allocated. In 512-bit tiles where
-        // the CPU runs them at full width (`NativeKernels.avx512`): there ours is used only when the
-        // BLAS has no AVX-512 kernels (an OpenBLAS build or OPENBLAS_CORETYPE without them), and the
-        // AVX2 tiles would leave half of the FMA peak unused.
+        // the CPU runs them at full width (`NativeKernels.avx512`).
         if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1,
                                   NativeKernels.avx512 ? 1 : 0) != 0 {
-            return
-        }
-        // Where the BLAS keeps the products (AVX-512 at full width), a Linear weight against at most
-        // 256 rows is still read as it lies, by our 512-bit tiles: the BLAS copies the whole weight
-        // into panels on every call, which few rows do not pay back (BENCHMARKS.md).
-        if !own, !transA, transB, NativeKernels.enabled, NativeKernels.avx512,
-           cpu_kernels_sgemm_weight_rows_avx512(m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1) != 0 {
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),

@@ -78,11 +78,11 @@ final class BLASCoreTests: XCTestCase {
     }
 
     /// Who then computes products of many rows (`BLAS.prefersOwnSgemm`), from the core OpenBLAS ends
-    /// up on: Sapphire Rapids, moved to SkylakeX (AVX-512 kernels at full width, twice our FMA peak)
-    /// → OpenBLAS, or left on Debian's "Prescott" (a user's OPENBLAS_CORETYPE) → our AVX2 sgemm;
-    /// Zen 4 on OpenBLAS's "Zen" (AVX2 kernels, AVX-512 hidden by the VM) or its own pick
-    /// "Cooperlake" (AVX-512 run in 256-bit halves) → ours; Zen 5 on "Cooperlake" → OpenBLAS;
-    /// no AVX2+FMA → OpenBLAS.
+    /// up on and the width of our tiles: Sapphire Rapids → our 512-bit tiles, whatever core OpenBLAS
+    /// runs; with our AVX2 tiles only (`SENTENCEVAE_AVX2_KERNELS=1`) → OpenBLAS on SkylakeX (twice
+    /// our FMA peak), ours where it was left on Debian's "Prescott"; Zen 4 on OpenBLAS's "Zen" (AVX2
+    /// kernels, AVX-512 hidden by the VM) or its own pick "Cooperlake" (AVX-512 run in 256-bit
+    /// halves) → our AVX2 tiles; Zen 5 → our 512-bit tiles; no AVX2+FMA → OpenBLAS.
     func testWhoComputesManyRowProducts() {
         #if !canImport(Accelerate)
         XCTAssertTrue(sapphireRapids.runsAVX512AtFullWidth)
@@ -90,18 +90,20 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertFalse(haswell.runsAVX512AtFullWidth)
         for picked in ["Prescott", "Haswell", "SkylakeX"] {
             let core = BLASCore.preferredCoreType(picked: picked, facts: sapphireRapids) ?? picked
-            XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core, cpu: sapphireRapids), picked)
+            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: true, blasCore: core, cpu: sapphireRapids), picked)
+            XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: core, cpu: sapphireRapids), picked)
         }
-        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Prescott", cpu: sapphireRapids))
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: "Prescott", cpu: sapphireRapids))
         for picked in ["Zen", "Prescott", "Cooperlake", "SkylakeX"] {
             let core = BLASCore.preferredCoreType(picked: picked, facts: zen4) ?? picked
-            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: core, cpu: zen4), picked)
+            XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: core, cpu: zen4), picked)
         }
         let zen5 = Self.facts("AuthenticAMD", 26, 2, Self.zen4Flags)
         XCTAssertTrue(zen5.runsAVX512AtFullWidth)
-        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "Cooperlake", cpu: zen5))
-        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: "SkylakeX", cpu: nil))
-        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, blasCore: "Zen", cpu: zen4))
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: true, blasCore: "Cooperlake", cpu: zen5))
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: "SkylakeX", cpu: nil))
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, wideKernels: false, blasCore: "Zen", cpu: zen4))
+        XCTAssertFalse(BLAS.prefersOwnSgemm(nativeKernels: false, wideKernels: true, blasCore: "SkylakeX", cpu: sapphireRapids))
         // The one-row products' 512-bit kernels (and the few-rows product beside the BLAS's) follow the
         // same fact: Sapphire Rapids and Zen 5 yes, Zen 4 and Haswell no, unknown no, and never when
         // the user keeps the AVX2 ones.
@@ -111,7 +113,7 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: haswell, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: nil, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: sapphireRapids, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
-        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: nil, cpu: nil))
+        XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: nil, cpu: nil))
         #endif
     }
 

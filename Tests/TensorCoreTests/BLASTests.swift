@@ -89,7 +89,7 @@ final class BLASTests: XCTestCase {
         for (own, wide) in (NativeKernels.supported ? [(true, false)] : []) + (NativeKernels.avx512Supported ? [(true, true)] : []) + [(false, false)] {
             NativeKernels.enabled = own
             NativeKernels.avx512 = wide
-            if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())) }
+            if own { XCTAssertEqual(BLAS.usesOwnSgemm, BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: NativeKernels.avx512, blasCore: BLASCore.coreName, cpu: CPUFeatures.current())) }
             for threads in [1, 2] {
                 Threads.count = threads
                 checkAllLayouts(shapes, generator: &generator, "own=\(own) avx512=\(wide) threads=\(threads)") {
@@ -130,16 +130,16 @@ final class BLASTests: XCTestCase {
     }
 
     /// The few-rows products (a Linear weight against at most 256 rows, read as it lies), called
-    /// directly so that each runs on every CPU that has it, not only where `BLAS` picks it: the AVX2
-    /// one inside `cpu_kernels_sgemm` and the 512-bit `cpu_kernels_sgemm_weight_rows_avx512`. Rows
-    /// that end in a lone 16-row panel or a partial one (1, 5, 16, 17, 33, 64, 200), weight rows
-    /// outside the tiles' groups, a k that crosses the 4,096 block, padded leading dimensions (C's
-    /// padding must stay as it was), accumulation; and the 512-bit one's refusal of 257 rows.
+    /// directly (`cpu_kernels_sgemm` with a Linear weight's layout) so that each runs on every CPU
+    /// that has it, not only where `BLAS` picks it: in AVX2 and in 512-bit tiles. Rows that end in a
+    /// lone 16-row panel or a partial one (1, 5, 16, 17, 33, 64, 200), weight rows outside the
+    /// tiles' groups, a k that crosses the 4,096 block, padded leading dimensions (C's padding must
+    /// stay as it was), accumulation.
     func testFewRowsProductsCalledDirectly() throws {
         typealias Product = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Int32) -> Int32
         var kernels: [(String, Product)] = []
         if NativeKernels.supported { kernels.append(("avx2", { cpu_kernels_sgemm(0, 1, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9, 0) })) }
-        if NativeKernels.avx512Supported { kernels.append(("avx512", { cpu_kernels_sgemm_weight_rows_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })) }
+        if NativeKernels.avx512Supported { kernels.append(("avx512", { cpu_kernels_sgemm(0, 1, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9, 1) })) }
         try XCTSkipIf(kernels.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
         var generator = RandomGenerator(seed: 23)
         for (name, product) in kernels {
@@ -157,16 +157,10 @@ final class BLASTests: XCTestCase {
                 }
             }
         }
-        if NativeKernels.avx512Supported {
-            var c = [Float](repeating: 0, count: 257 * 4)
-            let a = [Float](repeating: 1, count: 257 * 4), w = [Float](repeating: 1, count: 4 * 4)
-            XCTAssertEqual(cpu_kernels_sgemm_weight_rows_avx512(257, 4, 4, a, 4, w, 4, &c, 4, 0), 0, "more than 256 rows")
-            XCTAssertEqual(c, [Float](repeating: 0, count: 257 * 4))
-        }
     }
 
     /// The packed products (`cpu_kernels_sgemm`) called directly, in AVX2 tiles and, where the CPU
-    /// has AVX-512, in 512-bit ones (12×32 over pairs of the same strips and panels), so each is
+    /// has AVX-512, in 512-bit ones (12-row strips × pairs of the same 16-wide panels), so each is
     /// checked on every CPU that has it, not only where `BLAS` picks it. All four layouts; rows that
     /// end in a lone 6-row strip, a partial strip or both strips of a tile (1, 7, 13, 300), columns
     /// that end in a lone 16-wide panel or a partial one (17, 40, 61), k across the 256 block, m
@@ -178,7 +172,9 @@ final class BLASTests: XCTestCase {
         try XCTSkipIf(widths.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
         var generator = RandomGenerator(seed: 29)
         for wide in widths {
-            let shapes = [(1, 5, 3), (7, 300, 17), (13, 70, 40), (300, 70, 61), (169, 513, 33), (12, 9, 32)]
+            // (m, k, n): edge strips and panels, k past one block (256), n past the 512-bit path's
+            // B block (1,024 columns).
+            let shapes = [(1, 5, 3), (7, 300, 17), (13, 70, 40), (300, 70, 61), (169, 513, 33), (12, 9, 32), (25, 37, 1090)]
             checkAllLayouts(shapes, generator: &generator, "wide=\(wide)") { transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate in
                 let done = cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, &c, ldc, accumulate ? 1 : 0, wide)
                 XCTAssertEqual(done, 1, "wide=\(wide) m=\(m) k=\(k) n=\(n)")

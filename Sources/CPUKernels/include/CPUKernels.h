@@ -47,13 +47,6 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                       const float *b, long ldb, float *c, long ldc, int accumulate, int wide);
 
-/// Row-major C[m,n] = A[m,k]·W[n,k]ᵀ (+ C when `accumulate`) for at most 256 rows of A, a Linear
-/// weight read as it lies, in 512-bit tiles (SGEMM.c); one thread. Call only where
-/// `cpu_kernels_avx512_available()`. Returns 0, having done nothing, for more rows, when the thread's
-/// buffers cannot hold A, and on CPUs other than x86-64.
-int cpu_kernels_sgemm_weight_rows_avx512(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate);
-
 /// scores[j] = scale · (q · keys[j]) for j < count, key rows `stride` floats apart, `dim` floats
 /// each (one attention head of one query; Attention.c).
 void cpu_kernels_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
