@@ -387,9 +387,9 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
 /// way round from the AVX2 path (as BLIS orders them): a block of B (KC × up to 1,024 columns, half
 /// of L2) is packed into L2, then each 12-row strip of A is packed (12 KB, it stays in L1) and the
 /// tile walks every B panel of the block with it. The strip is 12 floats wide per step, packed through 16×16
-/// transposes. Intel Xeon (Emerald Rapids, one thread, 40 rounds alternating with OpenBLAS's
-/// SkylakeX sgemm): the median of each round's ratio 1.00–1.10 over OpenBLAS at the training shapes
-/// in BENCHMARKS.md, where the loop order of the AVX2 path with 6-row strips was 0.90–0.97.
+/// transposes. Intel Xeon (Emerald Rapids, one thread, 20 rounds alternating with OpenBLAS's
+/// SkylakeX sgemm): the median of each round's ratio 1.00–1.13 over OpenBLAS at ten training shapes
+/// (BENCHMARKS.md), where the AVX2 path's loop order with the same tile was 0.90–0.97.
 enum { MRW = 12, NRW = 2 * NR, NCW_MAX = 1024 };
 _Static_assert(MRW * KC + NCW_MAX * KC <= MC * KC + NC * KC, "a strip and a block fit in the thread's buffers");
 

@@ -104,8 +104,9 @@ public enum BLAS {
     /// The rule behind `usesOwnSgemm`: ours where the CPU has AVX2+FMA (and
     /// `SENTENCEVAE_PORTABLE_KERNELS` is not set). In 512-bit tiles (`wideKernels`, where the CPU
     /// runs them at full width) ours is level with or ahead of OpenBLAS's SkylakeX kernels: Intel
-    /// Emerald Rapids, medians of 20 alternating rounds 1.00–1.13× at the shapes of training, and
-    /// `bench train` 1.03–1.22× (BENCHMARKS.md). In AVX2 tiles ours gives way only to AVX-512
+    /// Emerald Rapids, medians of 20 alternating rounds 1.00–1.13× at the shapes of training, 85–90 %
+    /// of the FMA peak, level in whole training steps (BENCHMARKS.md); and it does not depend on the
+    /// OpenBLAS build. In AVX2 tiles ours gives way only to AVX-512
     /// kernels of the BLAS on a CPU that runs them at full width (twice our FMA peak): there
     /// (`SENTENCEVAE_AVX2_KERNELS=1` on such a CPU) OpenBLAS keeps the products. On AMD Zen 3
     /// ("Zen", AVX2 kernels) and Zen 4 (where OpenBLAS picks its AVX-512 "Cooperlake" kernels, but

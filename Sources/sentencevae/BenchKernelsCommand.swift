@@ -13,10 +13,11 @@ struct BenchKernelsCommand: ParsableCommand {
         others in GFLOP/s, as a share (ours / OpenBLAS direct) of the CPU's FMA peak measured in the \
         same run, so slow BLAS kernels show even when both sides use them. The OpenBLAS core in use \
         and who chose it (OpenBLAS, sentencevae from the CPU's features, or OPENBLAS_CORETYPE) come \
-        first, then whose kernel "ours" runs for products of many rows: sentencevae's sgemm where \
-        OpenBLAS's kernels are not AVX-512 ones (in 512-bit tiles on CPUs that run them at full width, \
-        else AVX2), else OpenBLAS's. Both sides run in the same process, one after the other, so the \
-        ratio is fair on a noisy machine.
+        first, then whose kernel "ours" runs for products of many rows: sentencevae's sgemm where the \
+        CPU has AVX2+FMA (in 512-bit tiles on CPUs that run them at full width), except AVX2 tiles \
+        (SENTENCEVAE_AVX2_KERNELS=1) against OpenBLAS's AVX-512 kernels on such a CPU, where \
+        OpenBLAS's run. Both sides run in the same process, one after the other, so the ratio is \
+        fair on a noisy machine.
         """
     )
 
