@@ -386,8 +386,8 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
 /// The packed path in 512-bit tiles, for CPUs that run them at full width. The loops go the other
 /// way round from the AVX2 path (as BLIS orders them): a block of B (KC × up to 1,024 columns, half
 /// of L2) is packed into L2, then each 12-row strip of A is packed (12 KB, it stays in L1) and the
-/// tile walks every B panel of the block with it. The strip is 12 floats wide per step, packed through 16×16
-/// transposes. Intel Xeon (Emerald Rapids, one thread, 20 rounds alternating with OpenBLAS's
+/// tile walks every B panel of the block with it. The strip is 12 floats wide per step, packed
+/// through 16×16 transposes. Intel Xeon (Emerald Rapids, one thread, 20 rounds alternating with OpenBLAS's
 /// SkylakeX sgemm): the median of each round's ratio 1.00–1.13 over OpenBLAS at ten training shapes
 /// (BENCHMARKS.md), where the AVX2 path's loop order with the same tile was 0.90–0.97.
 enum { MRW = 12, NRW = 2 * NR, NCW_MAX = 1024 };
@@ -443,7 +443,8 @@ AVX512 static void pack_a12(const float *a, long lda, int trans, long i0, long r
     if (trans) {
         // A stored [k,m]: each step's 12 floats lie side by side.
         const __mmask16 m = (__mmask16)((1u << rows) - 1);
-        for (long p = 0; p < kc; p++) _mm512_mask_storeu_ps(out + p * MRW, strip, _mm512_maskz_loadu_ps(m, a + (p0 + p) * lda + i0));
+        for (long p = 0; p < kc; p++)
+            _mm512_mask_storeu_ps(out + p * MRW, strip, _mm512_maskz_loadu_ps(m, a + (p0 + p) * lda + i0));
         return;
     }
     const float *src = a + i0 * lda + p0;
@@ -522,7 +523,8 @@ static void sgemm_wide(int trans_a, int trans_b, long m, long n, long k, const f
                 for (long q = 0; q < nc; q += NRW) {
                     const float *bp = block + q * kc;
                     const long cols = nc - q < NRW ? nc - q : NRW;
-                    kernel_12x32(kc, strip, bp, cols > NR ? bp + NR * kc : bp, c + i * ldc + j0 + q, ldc, add, rows, cols);
+                    const float *b1 = cols > NR ? bp + NR * kc : bp;  // a lone panel: its twin's sums are not stored
+                    kernel_12x32(kc, strip, bp, b1, c + i * ldc + j0 + q, ldc, add, rows, cols);
                 }
             }
         }
