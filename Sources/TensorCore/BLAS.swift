@@ -124,6 +124,22 @@ public enum BLAS {
         #endif
     }
 
+    /// Whether OpenBLAS runs AVX-512 kernels on a CPU that executes them at full width (asked once).
+    private static let blasRunsFullWidthAVX512: Bool = {
+        guard let core = BLASCore.coreName, let tier = BLASCore.tier(core), tier >= 4 else { return false }
+        return CPUFeatures.current()?.runsAVX512AtFullWidth ?? false
+    }()
+
+    /// Whether a small product that our packed path would take goes to the BLAS instead: where the
+    /// BLAS runs AVX-512 kernels at full width, its small-matrix code beats our packing below about
+    /// a million multiply-adds (attention's per-head products in training, 24–96 rows: ours
+    /// 0.47–0.78× OpenBLAS's on Intel Emerald Rapids; level from 128×128×64). A Linear weight against
+    /// at most 256 rows stays ours: that tile reads the weight in place (0.95–1.2× at 48–64 rows).
+    static func smallProductGoesToBLAS(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, blasFullWidthAVX512: Bool) -> Bool {
+        guard blasFullWidthAVX512, transA || !transB || m > 256 else { return false }
+        return m * n * k < 1 << 20
+    }
+
     /// `C[m,n] = A[m,k]·W[n,k]ᵀ (+ C)` on the calling thread alone, by whichever kernel `gemm`
     /// would use: for callers that split the work over the pool themselves (compact-weight tiles).
     static func singleThreadLinear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<Float>,
@@ -139,7 +155,8 @@ public enum BLAS {
     ) {
         // Ours returns 0 only when its packing buffers could not be allocated. In 512-bit tiles where
         // the CPU runs them at full width (`NativeKernels.avx512`).
-        if own, cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1,
+        if own, !smallProductGoesToBLAS(m: m, n: n, k: k, transA: transA, transB: transB, blasFullWidthAVX512: blasRunsFullWidthAVX512),
+           cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1,
                                   NativeKernels.avx512 ? 1 : 0) != 0 {
             return
         }

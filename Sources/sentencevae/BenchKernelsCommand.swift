@@ -8,7 +8,8 @@ struct BenchKernelsCommand: ParsableCommand {
         commandName: "kernels",
         abstract: "Benchmark matrix products (ours vs OpenBLAS called directly) and element-wise kernels.",
         discussion: """
-        Products are x[M,K]·W[N,K]ᵀ, the layout of PyTorch's Linear. One-row products (M = 1) are \
+        Products are x[M,K]·W[N,K]ᵀ, the layout of PyTorch's Linear, unless a --shape names another \
+        layout (the backward pass's nn and tn). One-row products (M = 1) are \
         memory-bound and reported in GB/s of weights streamed, as a share of the read bandwidth; the \
         others in GFLOP/s, as a share (ours / OpenBLAS direct) of the CPU's FMA peak measured in the \
         same run, so slow BLAS kernels show even when both sides use them. The OpenBLAS core in use \
@@ -21,7 +22,11 @@ struct BenchKernelsCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("shape"), help: "A product M,K,N to measure (repeatable). Default: the four model shapes.")
+    @Option(name: .customLong("shape"), help: """
+        A product M,K,N to measure (repeatable), optionally with its layout: M,K,N,nt (default: \
+        x[M,K]·W[N,K]ᵀ, a Linear layer), M,K,N,nn (dY[M,K]·W[K,N], its input gradient) or M,K,N,tn \
+        (dY[K,M]ᵀ·X[K,N], its weight gradient). Default: the four model shapes.
+        """)
     var shapes: [String] = ["1,768,3072", "1,768,50272", "64,768,3072", "512,768,768"]
 
     @Option(help: "Thread counts to measure, comma-separated.")
@@ -49,12 +54,18 @@ struct BenchKernelsCommand: ParsableCommand {
 
     /// The --shape products, refused when their operands would not fit in memory (a product of
     /// M·K + N·K + M·N floats, and the weight again in each storage format for the second table).
-    func parsedShapes() throws -> [(Int, Int, Int)] {
+    func parsedShapes() throws -> [(m: Int, k: Int, n: Int, layout: KernelBenchmark.Layout)] {
         let memory = Double(ProcessInfo.processInfo.physicalMemory)
-        return try shapes.map { text -> (Int, Int, Int) in
-            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 3, let m = parts[0], let k = parts[1], let n = parts[2], m > 0, k > 0, n > 0 else {
-                throw ValidationError("--shape takes three positive integers M,K,N, e.g. 1,768,3072 (got '\(text)')")
+        return try shapes.map { text in
+            var parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            var layout = KernelBenchmark.Layout.nt
+            if parts.count == 4, let named = KernelBenchmark.Layout(rawValue: parts[3].lowercased()) {
+                layout = named
+                parts.removeLast()
+            }
+            let numbers = parts.map { Int($0) }
+            guard numbers.count == 3, let m = numbers[0], let k = numbers[1], let n = numbers[2], m > 0, k > 0, n > 0 else {
+                throw ValidationError("--shape takes three positive integers M,K,N and optionally a layout nt, nn or tn, e.g. 1,768,3072 or 512,3072,768,nn (got '\(text)')")
             }
             let (dm, dk, dn) = (Double(m), Double(k), Double(n))
             let bytes = max(4 * (dm * dk + dn * dk + dm * dn), 4 * (dm * dk + dm * dn) + 11.2 * dn * dk)
@@ -62,7 +73,7 @@ struct BenchKernelsCommand: ParsableCommand {
                 throw ValidationError("--shape \(text) needs about \(gigabytes(bytes)) of memory for its operands; "
                                       + "this machine has \(gigabytes(memory)). Choose a smaller product.")
             }
-            return (m, k, n)
+            return (m, k, n, layout)
         }
     }
 
@@ -92,19 +103,19 @@ struct BenchKernelsCommand: ParsableCommand {
             print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
                   + threadCounts.map { "\(format(peak[$0]!.gflops)) GFLOP/s at \($0) thread(s) (\(format(peak[$0]!.perThread)) per thread)" }.joined(separator: ", "))
             print("Memory read bandwidth (sum over 512 MB, the faster of 1 and 4 streams per thread): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
-            print("Products x[M,K]·W[N,K]ᵀ  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
-            print(pad("M,K,N", 16) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
+            print("Products x[M,K]·W[N,K]ᵀ, or the layout named after the shape  (cores: \(ProcessInfo.processInfo.activeProcessorCount))")
+            print(pad("M,K,N", 20) + pad("threads", 9) + pad("ours", 18) + pad("OpenBLAS direct", 18) + "ratio")
         }
-        for (m, k, n) in parsed {
+        for (m, k, n, layout) in parsed {
             for t in threadCounts {
-                let r = KernelBenchmark.product(m: m, k: k, n: n, threads: t)
+                let r = KernelBenchmark.product(m: m, k: k, n: n, threads: t, layout: layout)
                 products.append(r)
                 if !json {
                     let fraction = r.ours / bandwidth[t]!
                     // Weights under 64 MB can sit in a server's last-level cache: no DRAM comparison then.
                     let cached = k * n * 4 < 64 << 20
                     let share = r.unit != "GB/s" ? "  (\(Int((r.ours / peak[t]!.gflops * 100).rounded()))% / \(Int((r.openBLAS / peak[t]!.gflops * 100).rounded()))% of FMA peak)" : cached ? "  (weights may fit in cache)" : "  (\(Int((fraction * 100).rounded()))% of read bandwidth)"
-                    print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + pad(format(r.ours) + " " + r.unit, 18)
+                    print(pad("\(m),\(k),\(n)" + (layout == .nt ? "" : ",\(layout.rawValue)"), 20) + pad("\(t)", 9) + pad(format(r.ours) + " " + r.unit, 18)
                           + pad(format(r.openBLAS) + " " + r.unit, 18) + format(r.ratio, digits: 2) + share)
                 }
             }
@@ -112,7 +123,7 @@ struct BenchKernelsCommand: ParsableCommand {
         // The same products with the weights stored as f32, bf16 and q8 (`--weights`).
         var compact: [KernelBenchmark.CompactResult] = []
         if !json { print("\nWeight storage formats (WeightMatrix.product; one-row: GB/s of stored bytes, speed-up in rows/s over f32)") }
-        for (m, k, n) in parsed {
+        for (m, k, n, layout) in parsed where layout == .nt {  // stored weights are always W[N,K]
             for t in threadCounts {
                 let r = try KernelBenchmark.compactProduct(m: m, k: k, n: n, threads: t)
                 compact.append(r)
@@ -123,7 +134,7 @@ struct BenchKernelsCommand: ParsableCommand {
                                       : format(2 * Double(m * n * k) / sec / 1e9) + " GFLOP/s"
                     return "\(f.rawValue) \(rate) (\(format(base / sec, digits: 2))×)"
                 }
-                print(pad("\(m),\(k),\(n)", 16) + pad("\(t)", 9) + cells.joined(separator: "   "))
+                print(pad("\(m),\(k),\(n)", 20) + pad("\(t)", 9) + cells.joined(separator: "   "))
             }
         }
         let kernels = KernelBenchmark.kernels()

@@ -117,6 +117,17 @@ final class BLASCoreTests: XCTestCase {
         #endif
     }
 
+    /// Small products leave our packed path for the BLAS only where its AVX-512 kernels run at full
+    /// width, and never a Linear weight against at most 256 rows (our few-rows tile reads it in place).
+    func testSmallProductsGoToAFullWidthBLAS() {
+        XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 24, n: 24, k: 64, transA: false, transB: false, blasFullWidthAVX512: true))
+        XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 64, n: 24, k: 24, transA: true, transB: false, blasFullWidthAVX512: true))
+        XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 300, n: 8, k: 8, transA: false, transB: true, blasFullWidthAVX512: true))
+        XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 24, n: 24, k: 64, transA: false, transB: true, blasFullWidthAVX512: true))
+        XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 128, n: 64, k: 128, transA: false, transB: false, blasFullWidthAVX512: true))
+        XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 24, n: 24, k: 64, transA: false, transB: false, blasFullWidthAVX512: false))
+    }
+
     func testAVX2OnlyGetsHaswellAndOtherArchitecturesAreNotTouched() {
         XCTAssertFalse(haswell.hasSkylakeXAVX512)
         XCTAssertEqual(BLASCore.preferredCoreType(picked: "Prescott", facts: haswell), "Haswell")

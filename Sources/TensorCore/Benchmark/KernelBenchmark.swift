@@ -8,8 +8,17 @@ import Foundation
 /// Measures our products (`BLAS.gemm`, split over `Threads`) against OpenBLAS called directly with
 /// its own threading, in the same run, plus the element-wise kernels. Behind `sentencevae bench kernels`.
 public enum KernelBenchmark {
+    /// Where a product's operands lie, as training calls them: `nt` x[m,k]·W[n,k]ᵀ (a Linear layer
+    /// forward), `nn` dY[m,k]·W[k,n] (its input gradient), `tn` dY[k,m]ᵀ·X[k,n] (its weight gradient).
+    public enum Layout: String, Codable, CaseIterable, Sendable {
+        case nt, nn, tn
+        var transA: Bool { self == .tn }
+        var transB: Bool { self == .nt }
+    }
+
     public struct ProductResult: Codable {
         public let m, k, n, threads: Int
+        public let layout: Layout
         /// "GB/s" for one-row products (weight bytes streamed per second), else "GFLOP/s".
         public let unit: String
         public let ours: Double
@@ -84,12 +93,14 @@ public enum KernelBenchmark {
         return best
     }
 
-    /// `x[m,k] · W[n,k]ᵀ` (PyTorch's Linear layout), as models call it.
-    public static func product(m: Int, k: Int, n: Int, threads: Int) -> ProductResult {
+    /// `op(A)[m,k] · op(B)[k,n]` in `layout` (`nt`: PyTorch's Linear layout, as models call it).
+    public static func product(m: Int, k: Int, n: Int, threads: Int, layout: Layout = .nt) -> ProductResult {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor.randn([m, k], generator: &generator)
-        let w = Tensor.randn([n, k], generator: &generator)
+        let b = Tensor.randn([n, k], generator: &generator)
         let c = Tensor.zeros([m, n])
+        let (transA, transB) = (layout.transA, layout.transB)
+        let lda = transA ? m : k, ldb = transB ? k : n
         let saved = Threads.count
         defer { Threads.count = saved }
         // Alternate rounds of ours and OpenBLAS's, keeping the best of each, so drift in the
@@ -99,26 +110,28 @@ public enum KernelBenchmark {
             Threads.count = threads
             BLAS.setOpenBLASThreads(1)
             ours = min(ours, time(rounds: 1) {
-                BLAS.gemm(transA: false, transB: true, m: m, n: n, k: k, a: a.data, lda: k, b: w.data, ldb: k, c: c.data, ldc: n)
+                BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n)
             })
             Threads.count = 1  // our pool's workers must not compete with OpenBLAS's threads
             BLAS.setOpenBLASThreads(threads)
             direct = min(direct, time(rounds: 1) {
-                if m == 1 {
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w.data, Int32(k), a.data, 1, 0, c.data, 1)
+                if m == 1, layout == .nt {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, b.data, Int32(k), a.data, 1, 0, c.data, 1)
                 } else {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                                a.data, Int32(k), w.data, Int32(k), 0, c.data, Int32(n))
+                    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m),
+                                Int32(n), Int32(k), 1, a.data, Int32(lda), b.data, Int32(ldb), 0, c.data, Int32(n))
                 }
             })
         }
         BLAS.setOpenBLASThreads(1)
-        if m == 1 {
+        if m == 1, layout == .nt {
             let bytes = Double(n * k * 4)
-            return ProductResult(m: m, k: k, n: n, threads: threads, unit: "GB/s", ours: bytes / ours / 1e9, openBLAS: bytes / direct / 1e9)
+            return ProductResult(m: m, k: k, n: n, threads: threads, layout: layout, unit: "GB/s", ours: bytes / ours / 1e9,
+                                 openBLAS: bytes / direct / 1e9)
         }
         let flops = 2 * Double(m) * Double(n) * Double(k)
-        return ProductResult(m: m, k: k, n: n, threads: threads, unit: "GFLOP/s", ours: flops / ours / 1e9, openBLAS: flops / direct / 1e9)
+        return ProductResult(m: m, k: k, n: n, threads: threads, layout: layout, unit: "GFLOP/s", ours: flops / ours / 1e9,
+                             openBLAS: flops / direct / 1e9)
     }
 
     public struct CompactResult: Codable {
