@@ -9,9 +9,9 @@ import CPUKernels
 ///
 /// Products of many rows run on our own sgemm where that is the best kernel the machine has
 /// (`usesOwnSgemm`; AVX2 tiles, or 512-bit ones where the CPU runs them at full width), else on
-/// the BLAS's. Either runs single-threaded; we
-/// split work over `Threads.shared`, so the process has one pool of threads and no
-/// oversubscription. One-row products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20×
+/// the BLAS's, which also takes small ones where its AVX-512 kernels run at full width. Either
+/// runs single-threaded; we split work over `Threads.shared`, so the process has one pool of
+/// threads and no oversubscription. One-row products go to a gemv (OpenBLAS's `sgemm` with M = 1 is 3–20×
 /// slower, DESIGN.md §5): M·x with x contiguous to ours (`cpu_kernels_f32_gemv_rows`) where the
 /// CPU has AVX2+FMA, else `sgemv`.
 ///
@@ -106,9 +106,9 @@ public enum BLAS {
     /// runs them at full width) ours is level with or ahead of OpenBLAS's SkylakeX kernels: Intel
     /// Emerald Rapids, medians of 20 alternating rounds 1.00–1.13× at the shapes of training, 85–90 %
     /// of the FMA peak, level in whole training steps (BENCHMARKS.md); and it does not depend on the
-    /// OpenBLAS build. In AVX2 tiles ours gives way only to AVX-512
-    /// kernels of the BLAS on a CPU that runs them at full width (twice our FMA peak): there
-    /// (`SENTENCEVAE_AVX2_KERNELS=1` on such a CPU) OpenBLAS keeps the products. On AMD Zen 3
+    /// OpenBLAS build. In AVX2 tiles ours gives way only to AVX-512 kernels of the BLAS on a CPU
+    /// that runs them at full width (twice our FMA peak): there (`SENTENCEVAE_AVX2_KERNELS=1` on
+    /// such a CPU) OpenBLAS keeps the products. On AMD Zen 3
     /// ("Zen", AVX2 kernels) and Zen 4 (where OpenBLAS picks its AVX-512 "Cooperlake" kernels, but
     /// the cores split them in halves) ours takes them: 1.02–1.65× OpenBLAS's on Zen 4, 85–93 % of the
     /// FMA peak at the shapes of prefill and training. Unknown CPU facts count as full width. Never
