@@ -16,15 +16,10 @@ import torch
 from transformers import OPTConfig, OPTForCausalLM
 from transformers.utils import logging
 
+from bench_torch_generate import SIZES as SHAPES  # the OPT shapes, as the generation benchmark builds them
+
 logging.set_verbosity_error()   # deprecation notes about the cache API, once per call
 warnings.filterwarnings("ignore", category=FutureWarning)
-
-SHAPES = {
-    "125m": dict(hidden_size=768, ffn_dim=3072, num_attention_heads=12, num_hidden_layers=12),
-    "350m": dict(hidden_size=1024, ffn_dim=4096, num_attention_heads=16, num_hidden_layers=24,
-                 word_embed_proj_dim=512, do_layer_norm_before=False),
-    "1.3b": dict(hidden_size=2048, ffn_dim=8192, num_attention_heads=32, num_hidden_layers=24),
-}
 
 
 def main():
