@@ -15,12 +15,18 @@
 /// With `wide` both paths use 512-bit tiles (`kernel_12x32`, `weight_rows_tile`), for CPUs that
 /// run them at full width.
 
+enum { MR = 6, NR = 16, KC = 256, MC = 168, NC = 4080 };
+enum { WN = 6, WM = 16, WKC = 4096 };  // the few-rows path's tile and k block (further down)
+
+int cpu_kernels_sgemm_reads_weight_in_place(int trans_a, int trans_b, long m, long k) {
+    // Its packed A panels (m rounded up to 16, times k) must fit the thread's buffers.
+    return !trans_a && trans_b && m > 0 && m <= 256 && (m + WM - 1) / WM * WM * k <= MC * KC + NC * KC;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
-
-enum { MR = 6, NR = 16, KC = 256, MC = 168, NC = 4080 };
 
 /// Per-thread packing buffers (A's MC×KC, then B's NC×KC floats, 4.3 MB), allocated on a thread's
 /// first product and kept until the thread ends: every pool thread runs products all its life, so
@@ -214,7 +220,6 @@ AVX2 static void kernel_6x16(long kc, const float *ap, const float *bp, float *c
 /// A, which are the ones packed (k-major, 16 wide; small). The tile is C's transpose, so it is
 /// turned over by two 8×8 shuffles on the way out. Measured (AMD EPYC Zen 4, 1 thread, best of 15):
 /// 84–88 % of the FMA peak at 64×768×3072 against 65–73 % above, 88 % at 16 rows against 51 %.
-enum { WN = 6, WM = 16, WKC = 4096 };
 _Static_assert(WM == NR, "the A panels are packed by transpose8, which writes rows of NR floats");
 
 /// Rows [0,m) of A as 16-row panels, k-major inside (panel j, step p: 16 floats), zero padded.
@@ -542,7 +547,7 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
     float *const packed_a = thread_buffers();
     if (!packed_a) return 0;
     // A Linear weight (B stored [n,k]) against at most 256 rows: the weight is not copied (above).
-    if (!trans_a && trans_b && m <= 256 && (m + WM - 1) / WM * WM * k <= MC * KC + NC * KC) {
+    if (cpu_kernels_sgemm_reads_weight_in_place(trans_a, trans_b, m, k)) {
         sgemm_weight_rows(m, n, k, a, lda, b, ldb, c, ldc, accumulate, packed_a, wide);
         return 1;
     }

@@ -134,10 +134,12 @@ public enum BLAS {
     /// BLAS runs AVX-512 kernels at full width, its small-matrix code beats our packing below about
     /// a million multiply-adds (attention's per-head products in training, 24–96 rows: ours
     /// 0.47–0.78× OpenBLAS's on Intel Emerald Rapids; level from 128×128×64). A Linear weight against
-    /// at most 256 rows stays ours: that tile reads the weight in place (0.95–1.2× at 48–64 rows);
-    /// the test below is the one `cpu_kernels_sgemm` makes for that path (SGEMM.c), keep them alike.
+    /// at most 256 rows stays ours: that tile reads the weight in place (0.95–1.2× at 48–64 rows),
+    /// as SGEMM.c decides (`cpu_kernels_sgemm_reads_weight_in_place`).
     static func smallProductGoesToBLAS(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, blasFullWidthAVX512: Bool) -> Bool {
-        guard blasFullWidthAVX512, transA || !transB || m > 256 else { return false }
+        guard blasFullWidthAVX512, cpu_kernels_sgemm_reads_weight_in_place(transA ? 1 : 0, transB ? 1 : 0, m, k) == 0 else {
+            return false
+        }
         return m * n * k < 1 << 20
     }
 

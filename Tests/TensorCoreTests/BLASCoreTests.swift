@@ -124,6 +124,8 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 64, n: 24, k: 24, transA: true, transB: false, blasFullWidthAVX512: true))
         XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 300, n: 8, k: 8, transA: false, transB: true, blasFullWidthAVX512: true))
         XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 24, n: 24, k: 64, transA: false, transB: true, blasFullWidthAVX512: true))
+        // A weight too long for the few-rows path's buffers would be packed, so it goes too.
+        XCTAssertTrue(BLAS.smallProductGoesToBLAS(m: 2, n: 4, k: 70_000, transA: false, transB: true, blasFullWidthAVX512: true))
         XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 128, n: 64, k: 128, transA: false, transB: false, blasFullWidthAVX512: true))
         XCTAssertFalse(BLAS.smallProductGoesToBLAS(m: 24, n: 24, k: 64, transA: false, transB: false, blasFullWidthAVX512: false))
     }

@@ -47,6 +47,11 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                       const float *b, long ldb, float *c, long ldc, int accumulate, int wide);
 
+/// Whether `cpu_kernels_sgemm` takes this product by its few-rows path, which reads a Linear weight
+/// (B stored [n,k]) in place against at most 256 rows instead of packing it; the same answer on
+/// every CPU, so the choice of BLAS around it (BLAS.swift) can be tested anywhere.
+int cpu_kernels_sgemm_reads_weight_in_place(int trans_a, int trans_b, long m, long k);
+
 /// scores[j] = scale · (q · keys[j]) for j < count, key rows `stride` floats apart, `dim` floats
 /// each (one attention head of one query; Attention.c).
 void cpu_kernels_attention_scores(const float *q, const float *keys, long stride, long count, long dim,
