@@ -53,10 +53,9 @@ struct BenchIOCommand: ParsableCommand {
                 let r = try pass()
                 times.append(r.seconds); bytes = r.bytes
             }
-            times.sort()
-            let gb = Double(bytes) / 1e9
+            let gb = Double(bytes) / 1e9, best = times.min()!, middle = median(times)
             print(String(format: "%@: %.1f MB of float tensors → [Float]: best %.3f s (%.2f GB/s), median %.3f s (%.2f GB/s)",
-                         file, Double(bytes) / 1e6, times[0], gb / times[0], times[times.count / 2], gb / times[times.count / 2]))
+                         file, Double(bytes) / 1e6, best, gb / best, middle, gb / middle))
         } catch let e as ModelIOError {
             throw CLIError(e)
         }

@@ -185,8 +185,6 @@ struct BenchOPTCommand: ParsableCommand {
         }
         return (prefill, decode)
     }
-
-    private func median(_ values: [Double]) -> Double { GenerationRounds.median(values) }
 }
 
 /// `--weights f32,bf16,q8`: one or more storage formats.

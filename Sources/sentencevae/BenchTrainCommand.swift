@@ -133,7 +133,6 @@ struct BenchTrainCommand: ParsableCommand {
             print(line)
             fflush(stdout)
         }
-        let median = { (xs: [Double]) -> Double in xs.sorted()[xs.count / 2] }
         var summary = String(format: "median: swift %.1f real tokens/s", median(ours))
         if !theirs.isEmpty {
             let ratios = zip(ours, theirs).map { $0 / $1 }

@@ -53,14 +53,6 @@ enum GenerationRounds {
         }
     }
 
-    /// The middle value (the mean of the two middle ones for an even count); NaN for none.
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-    }
-
     /// "SLLM-H1 / OPT, f32: 2.61, 2.70, 2.55 (median 2.61)": one line per ratio.
     static func lines(_ ratios: [[String: Any]]) -> [String] {
         ratios.map { entry in
