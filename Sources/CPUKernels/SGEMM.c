@@ -109,11 +109,11 @@ AVX2 static inline void transpose8(const float *in, long ld, float *out) {
 /// inside a panel (panel q, step p: NR floats), the last panel padded with zeros. B stored [n,k]
 /// (`trans`, the layout of a Linear weight) is transposed eight by eight.
 AVX2 static void pack_b(const float *b, long ldb, int trans, long j0, long nc, long p0, long kc, float *out) {
-    const long whole = nc / NR * NR;
     if (!trans) {
         // B stored [k,n]: four stored rows at a time are read along their length, streams that the
         // prefetchers follow, and dealt out sixteen floats to each panel. (A panel at a time took
         // one line from each of 256 rows, a miss each: 7–9 % of the wide product at K = 3,072.)
+        const long whole = nc / NR * NR;
         for (long p = 0; p < kc; p += 4) {
             const long steps = kc - p < 4 ? kc - p : 4;
             const float *src = b + (p0 + p) * ldb + j0;
