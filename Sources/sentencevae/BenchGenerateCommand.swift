@@ -88,7 +88,7 @@ struct BenchGenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard sentenceTokens >= 1, sentenceTokens <= 31 else { throw ValidationError("--sentence-tokens must be between 1 and 31 (the SVAE's 32 positions hold BOS and the sentence)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try checkThreads(threads)
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
         _ = try selectedModels()

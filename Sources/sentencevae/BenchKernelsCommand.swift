@@ -48,6 +48,7 @@ struct BenchKernelsCommand: ParsableCommand {
             guard let t = Int(part.trimmingCharacters(in: .whitespaces)), t > 0 else {
                 throw ValidationError("--threads takes positive integers separated by commas, e.g. 1,2 (got '\(threads)')")
             }
+            try checkThreads(t)
             return t
         }
     }

@@ -62,7 +62,7 @@ struct BenchOPTCommand: ParsableCommand {
         guard prompt >= 1, tokens >= 1, prompt + tokens <= 2048 else {
             throw ValidationError("--prompt and --tokens must be ≥ 1 with prompt + tokens ≤ 2048")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try checkThreads(threads)
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         _ = try commaList(weights.formats.map(\.rawValue).joined(separator: ","), option: "--weights")
         if torch != nil, !weights.formats.contains(.f32) {

@@ -60,8 +60,9 @@ struct BenchTrainCommand: ParsableCommand {
 
     func validate() throws {
         guard kind == "svae" || kind == "opt" else { throw ValidationError("kind must be svae or opt (got '\(kind)')") }
-        guard threads >= 1, rounds >= 1, steps >= 1, (batch ?? 1) >= 1, (layers ?? 1) >= 1 else {
-            throw ValidationError("threads, rounds, steps, batch and layers must be at least 1")
+        try checkThreads(threads)
+        guard rounds >= 1, steps >= 1, (batch ?? 1) >= 1, (layers ?? 1) >= 1 else {
+            throw ValidationError("rounds, steps, batch and layers must be at least 1")
         }
     }
 

@@ -86,7 +86,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        try checkThreads(threads)
         if kind != .opt, checkpoint == nil { throw ValidationError("--checkpoint is required for \(kind.rawValue)") }
         do { try freeGeneration.validate() } catch { throw ValidationError("\(error)") }
         if let comparableWithin, ComparableLimits(argument: comparableWithin) == nil {

@@ -37,7 +37,7 @@ struct GenerationOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        try checkThreads(threads)
         if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1 (got \(maxLength))") }
         do { try sampling.validate() } catch { throw ValidationError("\(error)") }
     }

@@ -104,7 +104,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if accumulate < 1 { throw ValidationError("--accumulate must be at least 1 (got \(accumulate))") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        try checkThreads(threads)
         if dataOptions.evalDocuments < 0 { throw ValidationError("--eval-documents must be 0 or more") }
     }
 

@@ -109,6 +109,20 @@ final class GenerationCommandTests: XCTestCase {
         XCTAssertTrue(result.err.contains("no sentence"), result.err)
         XCTAssertFalse(result.err.contains("Fatal error"), result.err)
     }
+
+    /// A thread count far past the cores is refused before any thread starts (it used to create
+    /// them for minutes); every command with --threads shares the check.
+    func testThreadCountsPastFourPerCoreAreRefused() throws {
+        let tooMany = String(4 * ProcessInfo.processInfo.activeProcessorCount + 1)
+        for arguments in [["llm", "--model", CommandRunner.fixture("tiny-opt"), "--input", "hi", "--threads", "100000"],
+                          ["sllm", "-c", "sllm-tiny.yaml", "--checkpoint", "sllm-tiny.pth", "--input", "Hi.", "--threads", tooMany],
+                          ["bench", "train", "--threads", tooMany], ["bench", "kernels", "--threads", "1," + tooMany],
+                          ["bench", "train", "--threads", "0"]] {
+            let result = try CommandRunner.run(arguments, in: fixtures)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.err.contains("--threads"), result.err)
+        }
+    }
 }
 
 /// `llm` end to end against HF `OPTForCausalLM` (`Tools/reference/make_llm_expected.py`).
