@@ -133,9 +133,14 @@ public enum YAMLConfig {
             throw ModelIOError.config(file: chain.last ?? path, key: "__base__",
                                       reason: "include cycle: " + (chain + [canonical]).joined(separator: " → "))
         }
-        guard let data = FileManager.default.contents(atPath: canonical), let text = String(data: data, encoding: .utf8) else {
-            throw ModelIOError.config(file: chain.last ?? path, key: chain.isEmpty ? "" : "__base__", reason: "cannot read '\(canonical)'")
+        func failure(_ reason: String) -> ModelIOError {
+            .config(file: chain.last ?? path, key: chain.isEmpty ? "" : "__base__", reason: reason)
         }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: canonical, isDirectory: &isDirectory) else { throw failure("no such file '\(canonical)'") }
+        guard !isDirectory.boolValue else { throw failure("'\(canonical)' is a directory, not a YAML file") }
+        guard let data = FileManager.default.contents(atPath: canonical) else { throw failure("cannot read '\(canonical)'") }
+        guard let text = String(data: data, encoding: .utf8) else { throw failure("'\(canonical)' is not UTF-8 text, so not a YAML config") }
         return try resolve(text, path: canonical, chain: chain + [canonical])
     }
 

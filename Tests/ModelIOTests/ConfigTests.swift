@@ -99,6 +99,11 @@ final class ConfigTests: XCTestCase {
         }
         try "a: [1, 2\n".write(toFile: d + "/bad.yaml", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try YAMLConfig.load(path: d + "/bad.yaml")) { e in XCTAssertTrue("\(e)".contains("not valid YAML"), "\(e)") }
+        // A missing file, a directory and bytes that are not UTF-8 each say which they are.
+        XCTAssertThrowsError(try YAMLConfig.load(path: d + "/none.yaml")) { e in XCTAssertTrue("\(e)".contains("no such file"), "\(e)") }
+        XCTAssertThrowsError(try YAMLConfig.load(path: d)) { e in XCTAssertTrue("\(e)".contains("is a directory"), "\(e)") }
+        try Data([0x61, 0x3A, 0x20, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: d + "/binary.yaml"))
+        XCTAssertThrowsError(try YAMLConfig.load(path: d + "/binary.yaml")) { e in XCTAssertTrue("\(e)".contains("not UTF-8"), "\(e)") }
     }
 
     /// Unknown key → warning; missing key / wrong type → error naming the file and key.
