@@ -6,12 +6,12 @@
 
 /// One-row products (fp32, bf16, q8) with 512-bit vectors, for CPUs that run them at full width
 /// (Intel's AVX-512 cores, AMD from Zen 5): twice the FMAs and widening per instruction of the AVX2
-/// kernels. Four rows at a time, sharing the loads of x, and asking for the next four rows' line
-/// while summing this one: on Intel Xeon (Emerald Rapids, 2 cores), streaming 500 MB of fp32 rows
-/// 768 long, one row of AVX2 read 22.8–23.0 GB/s, one row of AVX-512 25.2–25.3, four rows 27.3–29.7,
-/// with the prefetch 30.9–31.9 (OpenBLAS's SkylakeX sgemv 26.7–28.7). The server cores keep more
-/// misses in flight with four streams; AMD Zen 4 is the opposite (CPUKernels.c), which is one
-/// reason these run only where 512-bit operations are full width.
+/// kernels. Four rows at a time, sharing the loads of x, and asking for rows further on while
+/// summing these: on Intel Xeon (Emerald Rapids, 2 cores), streaming 500 MB of fp32 rows 768 long,
+/// one row of AVX2 read 22.8–23.0 GB/s, one row of AVX-512 25.2–25.3, four rows 27.3–29.7, with the
+/// next four rows' line asked for 30.9–31.9 (OpenBLAS's SkylakeX sgemv 26.7–28.7). The server
+/// cores keep more misses in flight with four streams; AMD Zen 4 is the opposite (CPUKernels.c),
+/// which is one reason these run only where 512-bit operations are full width.
 
 int cpu_kernels_avx512_available(void) {
     __builtin_cpu_init();
@@ -24,29 +24,41 @@ AVX512 static inline __mmask16 tail_mask(long remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1);
 }
 
-/// The same 64 bytes of the next group of four rows (`ahead` elements on), asked for while this
-/// group is summed: 29.6–29.7 → 30.9–31.9 GB/s in the same harness.
-#define prefetch_next_group(p0, p1, p2, p3, ahead)                                          \
+/// The same 64 bytes of a group of four rows `ahead` elements on, asked for (`hint`) while this
+/// group is summed.
+#define prefetch_group(p0, p1, p2, p3, ahead, hint)                                         \
     do {                                                                                   \
-        _mm_prefetch((const char *)((p0) + (ahead)), _MM_HINT_T0);                         \
-        _mm_prefetch((const char *)((p1) + (ahead)), _MM_HINT_T0);                         \
-        _mm_prefetch((const char *)((p2) + (ahead)), _MM_HINT_T0);                         \
-        _mm_prefetch((const char *)((p3) + (ahead)), _MM_HINT_T0);                         \
+        _mm_prefetch((const char *)((p0) + (ahead)), hint);                                \
+        _mm_prefetch((const char *)((p1) + (ahead)), hint);                                \
+        _mm_prefetch((const char *)((p2) + (ahead)), hint);                                \
+        _mm_prefetch((const char *)((p3) + (ahead)), hint);                                \
     } while (0)
 
-/// fp32 rows longer than 1,024 floats (4 KB) go without the prefetch: four rows ahead is then more
-/// than L1 holds for four streams, and streaming 0.6–1 GB of rows on 2 threads (Intel Xeon, passes
-/// alternating) read 15.0–17.3 GB/s (medians) with it against 16.1–19.4 without, at rows of 2,048
-/// (OPT-1.3b), 3,072 (OPT-125m's fc2) and 4,096 floats; at 768 and 1,024 the two were level.
+/// The next group of four rows into L1 (q8; fp32 rows of 768 read 29.6–29.7 → 30.9–31.9 GB/s
+/// with it, above).
+#define prefetch_next_group(p0, p1, p2, p3, ahead) prefetch_group(p0, p1, p2, p3, ahead, _MM_HINT_T0)
+
+/// fp32 and bf16 rows ask for the group 48 KB on (at least four rows) into L2: more lines in
+/// flight than the L1's fill buffers hold, and the rows between stay out of L1. Streaming
+/// OPT-shaped stacks of fp32 on 2 threads (Intel Xeon, passes alternating, medians of 16–24): 125m
+/// shapes 1.11–1.12× the next group into L1 (which had been level with none at rows of 768 floats
+/// and 0.85–0.95× past 1,024, where it was dropped); 1.3b shapes 1.06× none. `bench opt` decode,
+/// this against the next group into L1, alternating: fp32 1.10× (125m) and 1.26× (1.3b), bf16 1.05×
+/// and 1.14×; q8 0.88× and 1.00×, so q8 keeps the L1 one.
+static inline long l2_prefetch_distance(long row_bytes, long elements) {
+    const long rows = row_bytes > 0 ? 49152 / row_bytes : 4;
+    return (rows < 4 ? 4 : rows) * elements;
+}
+
 AVX512 void cpu_kernels_f32_gemv_rows_avx512(const float *w, long ld, long n, long start, long end, const float *x,
                                              float *y, long inc_y, int accumulate) {
-    const int prefetch = ld <= 1024;
+    const long ahead = l2_prefetch_distance(4 * ld, ld);
     long r = start;
     for (; r + 4 <= end; r += 4) {
         const float *w0 = w + r * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
         for (long c = 0; c < n; c += 16) {
-            if (prefetch) prefetch_next_group(w0 + c, w1 + c, w2 + c, w3 + c, 4 * ld);
+            prefetch_group(w0 + c, w1 + c, w2 + c, w3 + c, ahead, _MM_HINT_T1);
             const __mmask16 m = tail_mask(n - c);
             const __m512 xv = _mm512_maskz_loadu_ps(m, x + c);
             a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + c), xv, a0);
@@ -73,12 +85,13 @@ AVX512 void cpu_kernels_f32_gemv_rows_avx512(const float *w, long ld, long n, lo
 /// 32-bit lane left by 16 gives the 16 even columns, masking the low half the 16 odd ones, which
 /// meet xp[g…g+16) and xp[g+16…g+32). `n` is a multiple of 32 here; the tail is the caller's.
 AVX512 static inline void bf16_four_rows(const uint16_t *w, long n, long r, long whole, const float *xp, float t[4]) {
+    const long ahead = l2_prefetch_distance(2 * n, n);
     const __m512i high = _mm512_set1_epi32((int)0xFFFF0000);
     __m512 e[4], o[4];
     for (int i = 0; i < 4; i++) { e[i] = _mm512_setzero_ps(); o[i] = _mm512_setzero_ps(); }
     for (long g = 0; g < whole; g += 32) {
         const __m512 xe = _mm512_loadu_ps(xp + g), xo = _mm512_loadu_ps(xp + g + 16);
-        prefetch_next_group(w + r * n + g, w + (r + 1) * n + g, w + (r + 2) * n + g, w + (r + 3) * n + g, 4 * n);
+        prefetch_group(w + r * n + g, w + (r + 1) * n + g, w + (r + 2) * n + g, w + (r + 3) * n + g, ahead, _MM_HINT_T1);
         for (int i = 0; i < 4; i++) {
             const __m512i v = _mm512_loadu_si512((const void *)(w + (r + i) * n + g));
             e[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), xe, e[i]);
