@@ -148,14 +148,17 @@ AVX512 static inline __m512 q8_block(const int8_t *q, __m512 x0, __m512 x1) {
 
 AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, long n, long start, long end,
                                             const float *x, float *y, const float *bias) {
-    const long blocks = n / 32;
+    const long blocks = n / 32, ahead = l2_prefetch_distance(n, n);
     long r = start;
     for (; r + 4 <= end; r += 4) {
         const int8_t *q0 = values + r * n;
         __m512 acc[4];
         for (int i = 0; i < 4; i++) acc[i] = _mm512_setzero_ps();
         for (long b = 0; b < blocks; b++) {
-            if (b % 2 == 0) prefetch_next_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, 4 * n);
+            if (b % 2 == 0) {
+                prefetch_next_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, 4 * n);
+                prefetch_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, ahead, _MM_HINT_T1);
+            }
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
             for (int i = 0; i < 4; i++) {
                 acc[i] = _mm512_fmadd_ps(q8_block(q0 + i * n + 32 * b, x0, x1),
