@@ -34,17 +34,18 @@ AVX512 static inline __mmask16 tail_mask(long remaining) {
         _mm_prefetch((const char *)((p3) + (ahead)), hint);                                \
     } while (0)
 
-/// The next group of four rows into L1 (q8; fp32 rows of 768 read 29.6–29.7 → 30.9–31.9 GB/s
-/// with it, above).
+/// The next group of four rows into L1 (q8, beside the one into L2 below; fp32 rows of 768 read
+/// 29.6–29.7 → 30.9–31.9 GB/s with it, above).
 #define prefetch_next_group(p0, p1, p2, p3, ahead) prefetch_group(p0, p1, p2, p3, ahead, _MM_HINT_T0)
 
-/// fp32 and bf16 rows ask for the group 48 KB on (at least four rows) into L2: more lines in
-/// flight than the L1's fill buffers hold, and the rows between stay out of L1. Streaming
-/// OPT-shaped stacks of fp32 on 2 threads (Intel Xeon, passes alternating, medians of 16–24): 125m
-/// shapes 1.11–1.12× the next group into L1 (which had been level with none at rows of 768 floats
-/// and 0.85–0.95× past 1,024, where it was dropped); 1.3b shapes 1.06× none. `bench opt` decode,
-/// this against the next group into L1, alternating: fp32 1.10× (125m) and 1.26× (1.3b), bf16 1.05×
-/// and 1.14×; q8 0.88× and 1.00×, so q8 keeps the L1 one.
+/// Rows ask for the group 48 KB on (at least four rows) into L2: more lines in flight than the
+/// L1's fill buffers hold, and the rows between stay out of L1. Streaming OPT-shaped stacks of
+/// fp32 on 2 threads (Intel Xeon, passes alternating, medians of 16–24): 125m shapes 1.11–1.12× the
+/// next group into L1 (which had been level with none at rows of 768 floats and 0.85–0.95× past
+/// 1,024, where it was dropped); 1.3b shapes 1.06× none. `bench opt` decode, alternating with the
+/// build before: fp32 1.10× (125m) and 1.26× (1.3b), bf16 1.05× and 1.14×. q8 lost with it alone
+/// (0.88× at 125m) and gained with both it and the L1 one (1.15×, 1.16×): its widening keeps
+/// fewer loads in the window, so it needs the near lines asked for as well.
 static inline long l2_prefetch_distance(long row_bytes, long elements) {
     const long rows = row_bytes > 0 ? 49152 / row_bytes : 4;
     return (rows < 4 ? 4 : rows) * elements;
