@@ -119,16 +119,19 @@ public enum BLAS {
         #else
         guard nativeKernels else { return false }
         if wideKernels { return true }
-        guard let core = blasCore, let tier = BLASCore.tier(core) else { return true }
-        return tier < 4 || cpu.map { !$0.runsAVX512AtFullWidth } ?? false
+        return !blasRunsFullWidthAVX512(blasCore: blasCore, cpu: cpu)
         #endif
     }
 
-    /// Whether OpenBLAS runs AVX-512 kernels on a CPU that executes them at full width (asked once).
-    private static let blasRunsFullWidthAVX512: Bool = {
-        guard let core = BLASCore.coreName, let tier = BLASCore.tier(core), tier >= 4 else { return false }
-        return CPUFeatures.current()?.runsAVX512AtFullWidth ?? false
-    }()
+    /// Whether the BLAS runs AVX-512 kernels (`blasCore` of tier 4 or more) on a CPU that executes
+    /// them at full width; unknown CPU facts count as full width. Both rules above and below ask it.
+    static func blasRunsFullWidthAVX512(blasCore: String?, cpu: CPUFeatures?) -> Bool {
+        guard let core = blasCore, let tier = BLASCore.tier(core), tier >= 4 else { return false }
+        return cpu?.runsAVX512AtFullWidth ?? true
+    }
+
+    /// `blasRunsFullWidthAVX512` on this machine (asked once: it reads /proc).
+    private static let blasIsFullWidthAVX512Here = blasRunsFullWidthAVX512(blasCore: BLASCore.coreName, cpu: CPUFeatures.current())
 
     /// Whether a small product that our packed path would take goes to the BLAS instead: where the
     /// BLAS runs AVX-512 kernels at full width, its small-matrix code beats our packing below about
@@ -158,7 +161,7 @@ public enum BLAS {
     ) {
         // Ours returns 0 only when its packing buffers could not be allocated. In 512-bit tiles where
         // the CPU runs them at full width (`NativeKernels.avx512`).
-        if own, !smallProductGoesToBLAS(m: m, n: n, k: k, transA: transA, transB: transB, blasFullWidthAVX512: blasRunsFullWidthAVX512),
+        if own, !smallProductGoesToBLAS(m: m, n: n, k: k, transA: transA, transB: transB, blasFullWidthAVX512: blasIsFullWidthAVX512Here),
            cpu_kernels_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, beta == 0 ? 0 : 1,
                                   NativeKernels.avx512 ? 1 : 0) != 0 {
             return
