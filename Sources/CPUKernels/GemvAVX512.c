@@ -34,18 +34,13 @@ AVX512 static inline __mmask16 tail_mask(long remaining) {
         _mm_prefetch((const char *)((p3) + (ahead)), hint);                                \
     } while (0)
 
-/// The next group of four rows into L1 (q8, beside the one into L2 below; fp32 rows of 768 read
-/// 29.6–29.7 → 30.9–31.9 GB/s with it, above).
-#define prefetch_next_group(p0, p1, p2, p3, ahead) prefetch_group(p0, p1, p2, p3, ahead, _MM_HINT_T0)
-
 /// Rows ask for the group 48 KB on (at least four rows) into L2: more lines in flight than the
 /// L1's fill buffers hold, and the rows between stay out of L1. Streaming OPT-shaped stacks of
 /// fp32 on 2 threads (Intel Xeon, passes alternating, medians of 16–24): 125m shapes 1.11–1.12× the
 /// next group into L1 (which had been level with none at rows of 768 floats and 0.85–0.95× past
 /// 1,024, where it was dropped); 1.3b shapes 1.06× none. `bench opt` decode, alternating with the
-/// build before: fp32 1.10× (125m) and 1.26× (1.3b), bf16 1.05× and 1.14×. q8 lost with it alone
-/// (0.88× at 125m) and gained with both it and the L1 one (1.15×, 1.16×): its widening keeps
-/// fewer loads in the window, so it needs the near lines asked for as well.
+/// build before: fp32 1.10× (125m) and 1.26× (1.3b). The compact formats' shorter rows go as four
+/// streams instead (stream_ahead_rows).
 static inline long l2_prefetch_distance(long row_bytes, long elements) {
     const long rows = row_bytes > 0 ? 49152 / row_bytes : 4;
     return (rows < 4 ? 4 : rows) * elements;
@@ -82,19 +77,35 @@ AVX512 void cpu_kernels_f32_gemv_rows_avx512(const float *w, long ld, long n, lo
     }
 }
 
+/// The rows a kernel of compact weights sums together: four sequential streams, a quarter of the
+/// range [start, end) apart (row j of each quarter), rather than four neighbouring rows. A compact
+/// row is short (768 bytes of q8, 1,536 of bf16 at OPT-125m's width), so four neighbours are four
+/// streams interleaved inside each 4 KB page, which the prefetchers follow badly. Each stream asks
+/// for its next row into L1 and a row `ahead_bytes` on (at least the next) into L2.
+static inline long stream_ahead_rows(long row_bytes, long ahead_bytes) {
+    return row_bytes < ahead_bytes ? ahead_bytes / row_bytes : 1;
+}
+
 /// bf16 in the pair lane order (CPUKernels.h): one 64-byte load holds 32 columns; shifting each
 /// 32-bit lane left by 16 gives the 16 even columns, masking the low half the 16 odd ones, which
-/// meet xp[g…g+16) and xp[g+16…g+32). `n` is a multiple of 32 here; the tail is the caller's.
-AVX512 static inline void bf16_four_rows(const uint16_t *w, long n, long r, long whole, const float *xp, float t[4]) {
-    const long ahead = l2_prefetch_distance(2 * n, n);
+/// meet xp[g…g+16) and xp[g+16…g+32). `whole` (a multiple of 32) columns here; the tail is the
+/// caller's. Rows `row[0…3]` as four streams (stream_ahead_rows), 12 KB on into L2: streaming
+/// OPT-shaped bf16 stacks on 2 threads (Intel Xeon, passes alternating, medians of 20–30), 1.15–1.19×
+/// four neighbouring rows asking for the group 48 KB on at 125m shapes, level with fp32's bytes per
+/// second (from 83–88 %), and 0.99–1.05× at 1.3b shapes (rows of 4 KB); 6 KB on: 1.11–1.19× and
+/// 0.97×; four neighbouring rows also asking for the next group into L1: 1.11× and 1.01×.
+AVX512 static inline void bf16_four_rows(const uint16_t *w, long n, const long row[4], long ahead, long whole,
+                                         const float *xp, float t[4]) {
     const __m512i high = _mm512_set1_epi32((int)0xFFFF0000);
+    const uint16_t *p[4];
     __m512 e[4], o[4];
-    for (int i = 0; i < 4; i++) { e[i] = _mm512_setzero_ps(); o[i] = _mm512_setzero_ps(); }
+    for (int i = 0; i < 4; i++) { p[i] = w + row[i] * n; e[i] = _mm512_setzero_ps(); o[i] = _mm512_setzero_ps(); }
     for (long g = 0; g < whole; g += 32) {
+        prefetch_group(p[0] + g, p[1] + g, p[2] + g, p[3] + g, n, _MM_HINT_T0);
+        prefetch_group(p[0] + g, p[1] + g, p[2] + g, p[3] + g, ahead, _MM_HINT_T1);
         const __m512 xe = _mm512_loadu_ps(xp + g), xo = _mm512_loadu_ps(xp + g + 16);
-        prefetch_group(w + r * n + g, w + (r + 1) * n + g, w + (r + 2) * n + g, w + (r + 3) * n + g, ahead, _MM_HINT_T1);
         for (int i = 0; i < 4; i++) {
-            const __m512i v = _mm512_loadu_si512((const void *)(w + (r + i) * n + g));
+            const __m512i v = _mm512_loadu_si512((const void *)(p[i] + g));
             e[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), xe, e[i]);
             o[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), xo, o[i]);
         }
@@ -115,16 +126,16 @@ AVX512 static inline float bf16_tail(const uint16_t *row, long whole, long n, co
 
 AVX512 void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long start, long end, const float *xp,
                                               float *y, const float *bias) {
-    const long whole = n / 32 * 32;
-    long r = start;
+    const long whole = n / 32 * 32, quarter = (end - start) / 4, ahead = stream_ahead_rows(2 * n, 12288) * n;
     float t[4];
-    for (; r + 4 <= end; r += 4) {
-        bf16_four_rows(w, n, r, whole, xp, t);
+    for (long j = 0; j < quarter; j++) {
+        const long row[4] = {start + j, start + j + quarter, start + j + 2 * quarter, start + j + 3 * quarter};
+        bf16_four_rows(w, n, row, ahead, whole, xp, t);
         for (int i = 0; i < 4; i++)
-            y[r + i] = (bias ? bias[r + i] : 0) + t[i] + bf16_tail(w + (r + i) * n, whole, n, xp);
+            y[row[i]] = (bias ? bias[row[i]] : 0) + t[i] + bf16_tail(w + row[i] * n, whole, n, xp);
     }
     const __m512i high = _mm512_set1_epi32((int)0xFFFF0000);
-    for (; r < end; r++) {
+    for (long r = start + 4 * quarter; r < end; r++) {
         const uint16_t *row = w + r * n;
         __m512 e = _mm512_setzero_ps(), o = _mm512_setzero_ps();
         for (long g = 0; g < whole; g += 32) {
@@ -147,32 +158,46 @@ AVX512 static inline __m512 q8_block(const int8_t *q, __m512 x0, __m512 x1) {
     return _mm512_fmadd_ps(widen16(q + 16), x1, _mm512_mul_ps(widen16(q), x0));
 }
 
+/// Rows as four streams (stream_ahead_rows), each also asking for its scales 6 KB on: they are a
+/// fifth stream beside the codes, which nothing asked for. Streaming OPT-shaped q8 stacks on 2
+/// threads (Intel Xeon, passes alternating, medians of 16–24, four runs): 1.10–1.17× four
+/// neighbouring rows with the next group into L1 and the group 48 KB on into L2 at 125m shapes
+/// (q8 then reads at 85–89 % of fp32's bytes per second, from 76–80 %), 1.08–1.10× at 1.3b; the four
+/// streams without the scales 1.09–1.14× and 1.05–1.07×; the scales alone 1.03× and 1.02×; 12 KB on
+/// 1.10× and 1.06×.
 AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, long n, long start, long end,
                                             const float *x, float *y, const float *bias) {
-    const long blocks = n / 32, ahead = l2_prefetch_distance(n, n);
-    long r = start;
-    for (; r + 4 <= end; r += 4) {
-        const int8_t *q0 = values + r * n;
+    const long blocks = n / 32, quarter = (end - start) / 4;
+    const long ahead_rows = stream_ahead_rows(n, 6144), ahead = ahead_rows * n;
+    for (long j = 0; j < quarter; j++) {
+        long row[4];
+        const int8_t *q[4];
         __m512 acc[4];
-        for (int i = 0; i < 4; i++) acc[i] = _mm512_setzero_ps();
+        for (int i = 0; i < 4; i++) {
+            row[i] = start + j + i * quarter;
+            q[i] = values + row[i] * n;
+            acc[i] = _mm512_setzero_ps();
+            const char *s = (const char *)scales + 4 * (row[i] + ahead_rows) * blocks;
+            for (long k = 0; k < 4 * blocks; k += 64) _mm_prefetch(s + k, _MM_HINT_T1);
+        }
         for (long b = 0; b < blocks; b++) {
             if (b % 2 == 0) {
-                prefetch_next_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, 4 * n);
-                prefetch_group(q0 + 32 * b, q0 + n + 32 * b, q0 + 2 * n + 32 * b, q0 + 3 * n + 32 * b, ahead, _MM_HINT_T1);
+                prefetch_group(q[0] + 32 * b, q[1] + 32 * b, q[2] + 32 * b, q[3] + 32 * b, n, _MM_HINT_T0);
+                prefetch_group(q[0] + 32 * b, q[1] + 32 * b, q[2] + 32 * b, q[3] + 32 * b, ahead, _MM_HINT_T1);
             }
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
             for (int i = 0; i < 4; i++) {
-                acc[i] = _mm512_fmadd_ps(q8_block(q0 + i * n + 32 * b, x0, x1),
-                                         _mm512_set1_ps(q8_scale_at(scales, (r + i) * blocks + b)), acc[i]);
+                acc[i] = _mm512_fmadd_ps(q8_block(q[i] + 32 * b, x0, x1),
+                                         _mm512_set1_ps(q8_scale_at(scales, row[i] * blocks + b)), acc[i]);
             }
         }
-        for (int i = 0; i < 4; i++) y[r + i] = (bias ? bias[r + i] : 0) + _mm512_reduce_add_ps(acc[i]);
+        for (int i = 0; i < 4; i++) y[row[i]] = (bias ? bias[row[i]] : 0) + _mm512_reduce_add_ps(acc[i]);
     }
-    for (; r < end; r++) {
-        const int8_t *q = values + r * n;
+    for (long r = start + 4 * quarter; r < end; r++) {
+        const int8_t *row = values + r * n;
         __m512 acc = _mm512_setzero_ps();
         for (long b = 0; b < blocks; b++)
-            acc = _mm512_fmadd_ps(q8_block(q + 32 * b, _mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16)),
+            acc = _mm512_fmadd_ps(q8_block(row + 32 * b, _mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16)),
                                   _mm512_set1_ps(q8_scale_at(scales, r * blocks + b)), acc);
         y[r] = (bias ? bias[r] : 0) + _mm512_reduce_add_ps(acc);
     }
