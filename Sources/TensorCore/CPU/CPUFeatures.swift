@@ -62,8 +62,11 @@ public struct CPUFeatures: Equatable, Sendable {
                            modelName: fields["model name"] ?? "", flags: Set(flags.split(separator: " ").map(String.init)))
     }
 
-    /// This machine's CPU, or nil where it cannot be read (then nothing is changed).
-    public static func current() -> CPUFeatures? {
+    /// This machine's CPU, or nil where it cannot be read (then nothing is changed). Read once: the
+    /// kernel choice, the BLAS start-up check and every `bench` header ask for it.
+    public static func current() -> CPUFeatures? { detected }
+
+    private static let detected: CPUFeatures? = {
         #if os(Linux)
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
         return parse(procCPUInfo: text)
@@ -72,7 +75,7 @@ public struct CPUFeatures: Equatable, Sendable {
         #else
         return nil
         #endif
-    }
+    }()
 
     #if os(macOS)
     /// macOS on Intel: `machdep.cpu.*` (feature names upper-case, e.g. `AVX2`, `AVX512F`, `AVX1.0`),
