@@ -170,11 +170,10 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
     const long blocks = n / 32, quarter = (end - start) / 4;
     const long ahead_rows = stream_ahead_rows(n, 6144), ahead = ahead_rows * n;
     for (long j = 0; j < quarter; j++) {
-        long row[4];
+        const long row[4] = {start + j, start + j + quarter, start + j + 2 * quarter, start + j + 3 * quarter};
         const int8_t *q[4];
         __m512 acc[4];
         for (int i = 0; i < 4; i++) {
-            row[i] = start + j + i * quarter;
             q[i] = values + row[i] * n;
             acc[i] = _mm512_setzero_ps();
             const char *s = (const char *)scales + 4 * (row[i] + ahead_rows) * blocks;
