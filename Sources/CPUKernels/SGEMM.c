@@ -254,21 +254,26 @@ AVX2 static void pack_a_panels(const float *a, long lda, long m, long k, float *
 #define WSTEP(p) TILE_STEP(w0 + (p), w1 + (p), w2 + (p), w3 + (p), w4 + (p), w5 + (p), ap + (p) * WM)
 
 /// Eight vectors (one per weight row, eight A rows each) turned into eight A rows of eight weight
-/// columns, of which the first `wrows` are stored into C (added to it when `accumulate`).
-AVX2 static inline void store_transposed(__m256 r[8], float *c, long ldc, long arows, long wrows, int accumulate) {
+/// columns, of which the first `wrows` are stored into C (added to it when `accumulate`, and the
+/// `wrows` floats at `bias` added to each row when it is not NULL).
+AVX2 static inline void store_transposed(__m256 r[8], float *c, long ldc, long arows, long wrows, int accumulate,
+                                         const float *bias) {
     transpose8x8(r);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)wrows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 b = bias ? _mm256_maskload_ps(bias, mask) : _mm256_setzero_ps();
     for (long i = 0; i < arows; i++) {
         float *o = c + i * ldc;
-        const __m256 v = accumulate ? _mm256_add_ps(r[i], _mm256_maskload_ps(o, mask)) : r[i];
+        __m256 v = bias ? _mm256_add_ps(r[i], b) : r[i];
+        if (accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(o, mask));
         _mm256_maskstore_ps(o, mask, v);
     }
 }
 
 /// C[16 A rows, 6 weight rows] (the first `arows` × `wrows` of it; + C when `accumulate`) =
-/// Σ_p ap[p]·w[·,p]. Weight rows past `wrows` alias the first, and their sums are not stored.
+/// Σ_p ap[p]·w[·,p] (+ bias[weight row] unless `bias` is NULL). Weight rows past `wrows` alias the
+/// first, and their sums are not stored.
 AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrows, const float *ap, float *c, long ldc,
-                                    long arows, int accumulate) {
+                                    long arows, int accumulate, const float *bias) {
     const float *w0 = w, *w1 = w + (wrows > 1) * ldw, *w2 = w + (wrows > 2) * 2 * ldw, *w3 = w + (wrows > 3) * 3 * ldw,
                 *w4 = w + (wrows > 4) * 4 * ldw, *w5 = w + (wrows > 5) * 5 * ldw;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
@@ -283,8 +288,8 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
     for (; p < kc; p++) WSTEP(p);
     const __m256 z = _mm256_setzero_ps();
     __m256 low[8] = {c00, c10, c20, c30, c40, c50, z, z}, high[8] = {c01, c11, c21, c31, c41, c51, z, z};
-    store_transposed(low, c, ldc, arows < 8 ? arows : 8, wrows, accumulate);
-    if (arows > 8) store_transposed(high, c + 8 * ldc, ldc, arows - 8, wrows, accumulate);
+    store_transposed(low, c, ldc, arows < 8 ? arows : 8, wrows, accumulate, bias);
+    if (arows > 8) store_transposed(high, c + 8 * ldc, ldc, arows - 8, wrows, accumulate, bias);
 }
 
 /// The few-rows product with 512-bit tiles, for CPUs that run them at full width: eight weight rows
@@ -304,13 +309,17 @@ enum { WN512 = 8 };
 /// a small buffer, each of C's rows gathers its ≤ 8 floats and is stored once. One scatter per
 /// column instead was slow where C's rows are 4 KB multiples apart (all in one L1 set): 64×768×3072
 /// ran at 63–68 % of the FMA peak against 84–92 % at 64×3072×768.
-AVX512 static void store_rows(float *c, long ldc, const __m512 sums[WN512], long rows, long wrows, int accumulate) {
+/// `bias` (NULL for none): `wrows` floats added to each row.
+AVX512 static void store_rows(float *c, long ldc, const __m512 sums[WN512], long rows, long wrows, int accumulate,
+                              const float *bias) {
     float staged[WN512 * 16] __attribute__((aligned(64)));
     for (int i = 0; i < WN512; i++) _mm512_store_ps(staged + 16 * i, sums[i]);
     const __m256i column = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
     const __mmask8 m = (__mmask8)((1u << wrows) - 1);
+    const __m256 b = bias ? _mm256_maskz_loadu_ps(m, bias) : _mm256_setzero_ps();
     for (long r = 0; r < rows; r++) {
         __m256 v = _mm256_i32gather_ps(staged + r, column, 4);
+        if (bias) v = _mm256_add_ps(v, b);
         if (accumulate) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(m, c + r * ldc));
         _mm256_mask_storeu_ps(c + r * ldc, m, v);
     }
@@ -318,12 +327,13 @@ AVX512 static void store_rows(float *c, long ldc, const __m512 sums[WN512], long
 
 /// The 512-bit tile: sixteen accumulators, as 8 weight rows × two A panels (32 rows of A) or, for at
 /// most 16 rows of A, 16 weight rows × one panel (two panels would leave half the FMAs unstored).
-/// Rows past `wrows` alias the first, and their sums are not stored. `pf` and `pf_rows`: rows of
+/// Rows past `wrows` alias the first, and their sums are not stored; `bias` (NULL for none) holds
+/// `wrows` floats added to every row of C. `pf` and `pf_rows`: rows of
 /// the next weight block whose lines this call prefetches into L2 while it computes, so that the
 /// block's DRAM reads spread over all the A tiles that pass the current block.
 AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
     long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1, float *c, long ldc, long arows,
-    int accumulate, const float *pf, long pf_rows, const int panels) {
+    int accumulate, const float *bias, const float *pf, long pf_rows, const int panels) {
     const int rows = 2 * WN512 / panels;
     const float *wr[2 * WN512];
     for (int i = 0; i < rows; i++) wr[i] = w + (i < wrows ? i : 0) * ldw;
@@ -347,56 +357,84 @@ AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
     for (; p < kc; p++) STEP512(p);
 #undef STEP512
     if (panels == 2) {
-        store_rows(c, ldc, acc, arows < 16 ? arows : 16, wrows, accumulate);
-        if (arows > 16) store_rows(c + 16 * ldc, ldc, acc + WN512, arows - 16, wrows, accumulate);
+        store_rows(c, ldc, acc, arows < 16 ? arows : 16, wrows, accumulate, bias);
+        if (arows > 16) store_rows(c + 16 * ldc, ldc, acc + WN512, arows - 16, wrows, accumulate, bias);
     } else {
-        store_rows(c, ldc, acc, arows, wrows < WN512 ? wrows : WN512, accumulate);
-        if (wrows > WN512) store_rows(c + WN512, ldc, acc + WN512, arows, wrows - WN512, accumulate);
+        store_rows(c, ldc, acc, arows, wrows < WN512 ? wrows : WN512, accumulate, bias);
+        if (wrows > WN512)
+            store_rows(c + WN512, ldc, acc + WN512, arows, wrows - WN512, accumulate, bias ? bias + WN512 : NULL);
     }
 }
 
 AVX512 static void tile_two_panels(long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1,
-                                   float *c, long ldc, long arows, int accumulate, const float *pf, long pf_rows) {
-    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, pf, pf_rows, 2);
+                                   float *c, long ldc, long arows, int accumulate, const float *bias, const float *pf,
+                                   long pf_rows) {
+    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, bias, pf, pf_rows, 2);
 }
 
 AVX512 static void tile_one_panel(long kc, const float *w, long ldw, long wrows, const float *a0, float *c, long ldc,
-                                  long arows, int accumulate, const float *pf, long pf_rows) {
-    weight_rows_tile(kc, w, ldw, wrows, a0, a0, c, ldc, arows, accumulate, pf, pf_rows, 1);
+                                  long arows, int accumulate, const float *bias, const float *pf, long pf_rows) {
+    weight_rows_tile(kc, w, ldw, wrows, a0, a0, c, ldc, arows, accumulate, bias, pf, pf_rows, 1);
 }
 
-/// The few-rows product, on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32,
-/// or 16 × 16 for at most 16 rows); the A panels go in the thread's buffers (the caller checked they fit).
-static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, const float *w, long ldw, float *c,
-                              long ldc, int accumulate, float *buffer, int wide) {
+/// The few-rows product over weight rows [0, n) with A already packed in `buffer` (`pack_a_panels`),
+/// on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32, or 16 × 16 for at
+/// most 16 rows). `n_after`: weight rows that follow these (another thread's share), whose first
+/// block the last tiles still prefetch. `bias` (NULL for none): n floats added to every row of C.
+static void weight_rows_packed(long m, long n, long n_after, long k, const float *w, long ldw, float *c, long ldc,
+                               int accumulate, const float *bias, const float *buffer, int wide) {
     const int one_panel = wide && m <= WM;
     const long wn = !wide ? WN : one_panel ? 2 * WN512 : WN512, wm = wide && !one_panel ? 2 * WM : WM;
-    pack_a_panels(a, lda, m, k, buffer);
     for (long p0 = 0; p0 < k; p0 += WKC) {
         const long kc = k - p0 < WKC ? k - p0 : WKC;
         const int add = accumulate || p0 > 0;
         // A tile's weight rows stay in L1/L2 while every A panel passes them.
         for (long n0 = 0; n0 < n; n0 += wn) {
             const long wrows = n - n0 < wn ? n - n0 : wn;
+            const float *b = bias && p0 == 0 ? bias + n0 : NULL;
             // Tile t of `tiles` prefetches its share of the next block's rows (none after the last block).
-            const long tiles = (m + wm - 1) / wm, next = n0 + wn < n ? (n - n0 - wn < wn ? n - n0 - wn : wn) : 0;
+            const long ahead = n + n_after - n0 - wn, next = ahead <= 0 ? 0 : ahead < wn ? ahead : wn;
+            const long tiles = (m + wm - 1) / wm;
             for (long j = 0, t = 0; j < m; j += wm, t++) {
                 const float *a0 = buffer + j * k + p0 * WM, *wp = w + n0 * ldw + p0;
                 const long arows = m - j < wm ? m - j : wm;
                 if (!wide) {
-                    kernel_weight_rows(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add);
+                    kernel_weight_rows(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, b);
                 } else {
                     const long r0 = t * next / tiles, r1 = (t + 1) * next / tiles;
                     const float *pf = next ? wp + (wn + r0) * ldw : wp;  // never formed past the weight's end
                     if (one_panel) {
-                        tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, pf, r1 - r0);
+                        tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
                     } else {
                         const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
-                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, pf, r1 - r0);
+                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
                     }
                 }
             }
         }
+    }
+}
+
+/// The few-rows product on one thread; the A panels go in the thread's buffers (the caller checked they fit).
+static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, const float *w, long ldw, float *c,
+                              long ldc, int accumulate, float *buffer, int wide) {
+    pack_a_panels(a, lda, m, k, buffer);
+    weight_rows_packed(m, n, 0, k, w, ldw, c, ldc, accumulate, NULL, buffer, wide);
+}
+
+int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
+                                         long *next) {
+    if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0) return 0;
+    float *const buffer = thread_buffers();
+    if (!buffer) return 0;
+    pack_a_panels(a, lda, m, k, buffer);
+    for (;;) {
+        const long n0 = __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
+        if (n0 >= n) return 1;
+        const long rows = n - n0 < chunk ? n - n0 : chunk;
+        weight_rows_packed(m, rows, n - n0 - rows, k, w + n0 * ldw, ldw, c + n0, ldc, accumulate, bias ? bias + n0 : NULL,
+                           buffer, wide);
     }
 }
 
@@ -601,6 +639,14 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
                       const float *b, long ldb, float *c, long ldc, int accumulate, int wide) {
     (void)trans_a; (void)wide; (void)trans_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc; (void)accumulate;
+    return 0;
+}
+
+int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
+                                         long *next) {
+    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)w; (void)ldw; (void)c; (void)ldc; (void)accumulate;
+    (void)bias; (void)wide; (void)chunk; (void)next;
     return 0;
 }
 

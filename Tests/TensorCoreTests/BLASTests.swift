@@ -159,6 +159,95 @@ final class BLASTests: XCTestCase {
         }
     }
 
+    /// The few-rows product shared by the pool's threads (`cpu_kernels_sgemm_weight_rows_shared`),
+    /// called directly in AVX2 and 512-bit tiles on 1–3 threads: chunks that end inside a tile and
+    /// past the weight's last row, a k across the 4,096 block (the bias is added once), the bias and
+    /// accumulation each way, padded leading dimensions (C's padding must stay as it was).
+    func testSharedFewRowsProductCalledDirectly() throws {
+        var widths: [Int32] = []
+        if NativeKernels.supported { widths.append(0) }
+        if NativeKernels.avx512Supported { widths.append(1) }
+        try XCTSkipIf(widths.isEmpty, "this CPU has neither AVX2+FMA nor AVX-512")
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        var generator = RandomGenerator(seed: 31)
+        struct Call {
+            let m, n, k, lda, ldw, ldc, chunk: Int
+            let a, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+            let accumulate, wide: Int32
+            let next: UnsafeMutablePointer<Int>, taken: UnsafeMutablePointer<Int32>
+        }
+        for wide in widths {
+            for threads in [1, 2, 3] {
+                Threads.count = threads
+                for (m, n, k, chunk) in [(5, 50, 300, 48), (17, 61, 33, 7), (33, 100, 4_100, 48), (64, 200, 768, 96), (2, 13, 9, 1_000)] {
+                    for (withBias, accumulate) in [(false, false), (true, false), (true, true)] {
+                        let lda = k + 3, ldw = k + 1, ldc = n + 2
+                        let a = Tensor.randn([m * lda], generator: &generator).values
+                        let w = Tensor.randn([n * ldw], generator: &generator).values
+                        let bias = Tensor.randn([n], generator: &generator).values
+                        let start = Tensor.randn([m * ldc], generator: &generator).values
+                        var c = start, next = 0, taken = [Int32](repeating: -1, count: threads)
+                        a.withUnsafeBufferPointer { pa in w.withUnsafeBufferPointer { pw in bias.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in taken.withUnsafeMutableBufferPointer { pt in
+                                withUnsafeMutablePointer(to: &next) { counter in
+                                    var call = Call(m: m, n: n, k: k, lda: lda, ldw: ldw, ldc: ldc, chunk: chunk, a: pa.baseAddress!,
+                                                    w: pw.baseAddress!, c: pc.baseAddress!, bias: withBias ? pb.baseAddress! : nil,
+                                                    accumulate: accumulate ? 1 : 0, wide: wide, next: counter, taken: pt.baseAddress!)
+                                    Threads.shared.run(threads, context: &call) { context, i in
+                                        let c = context!.assumingMemoryBound(to: Call.self).pointee
+                                        c.taken[i] = cpu_kernels_sgemm_weight_rows_shared(c.m, c.n, c.k, c.a, c.lda, c.w, c.ldw, c.c, c.ldc,
+                                                                                           c.accumulate, c.bias, c.wide, c.chunk, c.next)
+                                    }
+                                }
+                            } }
+                        } } }
+                        let label = "wide=\(wide) threads=\(threads) m=\(m) n=\(n) k=\(k) chunk=\(chunk) bias=\(withBias) accumulate=\(accumulate)"
+                        XCTAssertEqual(taken, [Int32](repeating: 1, count: threads), label)
+                        var expected = reference(a, lda: lda, w, ldb: ldw, start: start, ldc: ldc, m: m, n: n, k: k,
+                                                 transA: false, transB: true, accumulate: accumulate)
+                        if withBias { for i in 0..<m { for j in 0..<n { expected[i * ldc + j] += bias[j] } } }
+                        assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(), label)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `BLAS.linear` (a Linear layer: the product plus the bias on every row) by each of its paths:
+    /// one row (gemv), few rows on our shared tiles (where the CPU has them) or the BLAS, many rows
+    /// (packed), with and without a bias, on 1 and 2 threads; C's padding must stay as it was.
+    func testLinearAddsTheBiasOnEveryPath() {
+        let saved = (NativeKernels.enabled, Threads.count)
+        defer { (NativeKernels.enabled, Threads.count) = saved }
+        var generator = RandomGenerator(seed: 37)
+        for own in NativeKernels.supported ? [true, false] : [false] {
+            NativeKernels.enabled = own
+            for threads in [1, 2] {
+                Threads.count = threads
+                for (m, n, k) in [(1, 45, 37), (5, 50, 300), (64, 200, 768), (33, 20, 4_100), (300, 40, 70)] {
+                    for withBias in [false, true] {
+                        let lda = k + 3, ldw = k + 1, ldc = n + 2
+                        let a = Tensor.randn([m * lda], generator: &generator).values
+                        let w = Tensor.randn([n * ldw], generator: &generator).values
+                        let bias = Tensor.randn([n], generator: &generator).values
+                        let start = Tensor.randn([m * ldc], generator: &generator).values
+                        var c = start
+                        bias.withUnsafeBufferPointer { pb in
+                            BLAS.linear(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: &c, ldc: ldc,
+                                        bias: withBias ? pb.baseAddress! : nil)
+                        }
+                        var expected = reference(a, lda: lda, w, ldb: ldw, start: start, ldc: ldc, m: m, n: n, k: k,
+                                                 transA: false, transB: true, accumulate: false)
+                        if withBias { for i in 0..<m { for j in 0..<n { expected[i * ldc + j] += bias[j] } } }
+                        assertClose(c, expected, rel: 1e-4, abs: 1e-4 * Float(k).squareRoot(),
+                                    "own=\(own) threads=\(threads) m=\(m) n=\(n) k=\(k) bias=\(withBias)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The packed products (`cpu_kernels_sgemm`) called directly, in AVX2 tiles and, where the CPU
     /// has AVX-512, in 512-bit ones (12-row strips × pairs of the same 16-wide panels), so each is
     /// checked on every CPU that has it, not only where `BLAS` picks it. All four layouts; rows that

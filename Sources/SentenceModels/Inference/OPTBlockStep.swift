@@ -30,13 +30,14 @@ final class OPTBlockStep {
             throw TensorError.invalidArgument(op: "OPT step", reason: "sequence of \(past + n) positions exceeds the cache capacity \(cache.capacity)")
         }
         let count = n * width
-        let normed = self.normed.reserve(count), q = self.query.reserve(count)
-        let attended = self.attended.reserve(count), projected = self.projected.reserve(count)
+        let q = self.query.reserve(count), attended = self.attended.reserve(count), projected = self.projected.reserve(count)
         let pre = layer.layerNormBefore
+        // Each block's input: LayerNorm(x) written out of place (pre-LN), or x itself (post-LN: x
+        // changes only after the block's products have read it); no copy of x either way.
+        let normed = pre ? self.normed.reserve(count) : x
 
         // Self-attention block.
-        normed.update(from: x, count: count)
-        if pre { RowOps.layerNorm(layer.selfAttnLayerNorm, normed, rows: n) }
+        if pre { RowOps.layerNorm(layer.selfAttnLayerNorm, x, into: normed, rows: n) }
         self.q(normed, rows: n, q)
         k(normed, rows: n, cache.keys + past * width)
         v(normed, rows: n, cache.values + past * width)
@@ -47,8 +48,7 @@ final class OPTBlockStep {
         if !pre { RowOps.layerNorm(layer.selfAttnLayerNorm, x, rows: n) }
 
         // Feed-forward block.
-        normed.update(from: x, count: count)
-        if pre { RowOps.layerNorm(layer.finalLayerNorm, normed, rows: n) }
+        if pre { RowOps.layerNorm(layer.finalLayerNorm, x, into: normed, rows: n) }
         RowOps.feedForward(fc1, fc2, normed, rows: n, scratch: ffn, into: projected)
         RowOps.addInPlace(x, projected, count: count)
         if !pre { RowOps.layerNorm(layer.finalLayerNorm, x, rows: n) }

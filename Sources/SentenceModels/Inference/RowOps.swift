@@ -15,9 +15,14 @@ enum RowOps {
 
     /// LayerNorm of each row in place.
     static func layerNorm(_ norm: LayerNorm, _ x: UnsafeMutablePointer<Float>, rows n: Int) {
+        layerNorm(norm, x, into: x, rows: n)
+    }
+
+    /// LayerNorm of each row of `x` into `out` (which may be `x`).
+    static func layerNorm(_ norm: LayerNorm, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows n: Int) {
         let dim = norm.weight.count
         for r in 0..<n {
-            Kernels.layerNormRow(x + r * dim, x + r * dim, count: dim, gamma: norm.weight.data, beta: norm.bias.data, eps: norm.eps)
+            Kernels.layerNormRow(x + r * dim, out + r * dim, count: dim, gamma: norm.weight.data, beta: norm.bias.data, eps: norm.eps)
         }
     }
 

@@ -13,9 +13,7 @@ extension WeightMatrix {
     public func product(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
         guard n > 0, rows > 0 else { return }
         if case let .f32(w) = storage {
-            if let bias { for r in 0..<n { (out + r * rows).update(from: bias, count: rows) } }
-            BLAS.gemm(transA: false, transB: true, m: n, n: rows, k: columns, a: x, lda: columns,
-                      b: w, ldb: columns, c: out, ldc: rows, accumulate: bias != nil)
+            BLAS.linear(m: n, n: rows, k: columns, a: x, lda: columns, w: w, ldw: columns, c: out, ldc: rows, bias: bias)
         } else if n == 1 {
             gemv(x, out, bias: bias)
         } else {
