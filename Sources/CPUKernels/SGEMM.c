@@ -422,20 +422,29 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
     weight_rows_packed(m, n, 0, k, w, ldw, c, ldc, accumulate, NULL, buffer, wide);
 }
 
+/// Shares shrink as the rows run out (a 2·threads-th of what is left), so that the threads finish
+/// close together: in a C harness of OPT-125m's 72 prefill products (2 threads, alternating passes)
+/// 1.03–1.06× faster than eight equal shares, which left the first thread done waiting for half a
+/// share on average.
 int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
-                                         long *next) {
-    if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0) return 0;
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
+                                         long chunk, long *next) {
+    if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0 || threads <= 0) return 0;
     float *const buffer = thread_buffers();
     if (!buffer) return 0;
     pack_a_panels(a, lda, m, k, buffer);
-    for (;;) {
-        const long n0 = __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
-        if (n0 >= n) return 1;
-        const long rows = n - n0 < chunk ? n - n0 : chunk;
+    long n0 = __atomic_load_n(next, __ATOMIC_RELAXED);
+    while (n0 < n) {
+        long size = (n - n0) / (2 * threads);
+        size = size <= chunk ? chunk : (size + chunk - 1) / chunk * chunk;
+        // On failure n0 becomes the counter's current value, and the share is sized again.
+        if (!__atomic_compare_exchange_n(next, &n0, n0 + size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) continue;
+        const long rows = n - n0 < size ? n - n0 : size;
         weight_rows_packed(m, rows, n - n0 - rows, k, w + n0 * ldw, ldw, c + n0, ldc, accumulate, bias ? bias + n0 : NULL,
                            buffer, wide);
+        n0 = __atomic_load_n(next, __ATOMIC_RELAXED);
     }
+    return 1;
 }
 
 /// The packed path in 512-bit tiles, for CPUs that run them at full width. The loops go the other
@@ -643,10 +652,10 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
 }
 
 int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
-                                         long *next) {
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
+                                         long chunk, long *next) {
     (void)m; (void)n; (void)k; (void)a; (void)lda; (void)w; (void)ldw; (void)c; (void)ldc; (void)accumulate;
-    (void)bias; (void)wide; (void)chunk; (void)next;
+    (void)bias; (void)wide; (void)threads; (void)chunk; (void)next;
     return 0;
 }
 

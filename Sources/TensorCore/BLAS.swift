@@ -200,16 +200,14 @@ public enum BLAS {
               !smallProductGoesToBLAS(m: m, n: n, k: k, transA: false, transB: true, blasFullWidthAVX512: blasIsFullWidthAVX512Here)
         else { return false }
         var next = 0
-        // Chunks of 48 rows (a whole number of every tile's weight rows), about four per thread.
-        let chunk = max(48, (n + 4 * tasks - 1) / (4 * tasks) / 48 * 48)
         return withUnsafeMutablePointer(to: &next) { counter in
             var args = SharedWeightRows(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: c, ldc: ldc,
                                         accumulate: accumulate ? 1 : 0, bias: bias, wide: NativeKernels.avx512 ? 1 : 0,
-                                        chunk: chunk, next: counter)
+                                        threads: tasks, next: counter)
             Threads.shared.run(tasks, context: &args) { context, _ in
                 let s = context!.assumingMemoryBound(to: SharedWeightRows.self).pointee
                 _ = cpu_kernels_sgemm_weight_rows_shared(s.m, s.n, s.k, s.a, s.lda, s.w, s.ldw, s.c, s.ldc, s.accumulate, s.bias,
-                                                         s.wide, s.chunk, s.next)
+                                                         s.wide, s.threads, 48, s.next)
             }
             return counter.pointee != 0   // some thread took the chunks, so all of them are done
         }
@@ -224,7 +222,7 @@ public enum BLAS {
         let accumulate: Int32
         let bias: UnsafePointer<Float>?
         let wide: Int32
-        let chunk: Int
+        let threads: Int   // shares are multiples of 48 rows: a whole number of every tile's weight rows
         let next: UnsafeMutablePointer<Int>
     }
 

@@ -160,7 +160,7 @@ final class BLASTests: XCTestCase {
     }
 
     /// The few-rows product shared by the pool's threads (`cpu_kernels_sgemm_weight_rows_shared`),
-    /// called directly in AVX2 and 512-bit tiles on 1–3 threads: chunks that end inside a tile and
+    /// called directly in AVX2 and 512-bit tiles on 1–3 threads: shares that end inside a tile and
     /// past the weight's last row, a k across the 4,096 block (the bias is added once), the bias and
     /// accumulation each way, padded leading dimensions (C's padding must stay as it was).
     func testSharedFewRowsProductCalledDirectly() throws {
@@ -172,7 +172,7 @@ final class BLASTests: XCTestCase {
         defer { Threads.count = saved }
         var generator = RandomGenerator(seed: 31)
         struct Call {
-            let m, n, k, lda, ldw, ldc, chunk: Int
+            let m, n, k, lda, ldw, ldc, threads, chunk: Int
             let a, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
             let accumulate, wide: Int32
             let next: UnsafeMutablePointer<Int>, taken: UnsafeMutablePointer<Int32>
@@ -191,13 +191,13 @@ final class BLASTests: XCTestCase {
                         a.withUnsafeBufferPointer { pa in w.withUnsafeBufferPointer { pw in bias.withUnsafeBufferPointer { pb in
                             c.withUnsafeMutableBufferPointer { pc in taken.withUnsafeMutableBufferPointer { pt in
                                 withUnsafeMutablePointer(to: &next) { counter in
-                                    var call = Call(m: m, n: n, k: k, lda: lda, ldw: ldw, ldc: ldc, chunk: chunk, a: pa.baseAddress!,
+                                    var call = Call(m: m, n: n, k: k, lda: lda, ldw: ldw, ldc: ldc, threads: threads, chunk: chunk, a: pa.baseAddress!,
                                                     w: pw.baseAddress!, c: pc.baseAddress!, bias: withBias ? pb.baseAddress! : nil,
                                                     accumulate: accumulate ? 1 : 0, wide: wide, next: counter, taken: pt.baseAddress!)
                                     Threads.shared.run(threads, context: &call) { context, i in
                                         let c = context!.assumingMemoryBound(to: Call.self).pointee
                                         c.taken[i] = cpu_kernels_sgemm_weight_rows_shared(c.m, c.n, c.k, c.a, c.lda, c.w, c.ldw, c.c, c.ldc,
-                                                                                           c.accumulate, c.bias, c.wide, c.chunk, c.next)
+                                                                                           c.accumulate, c.bias, c.wide, c.threads, c.chunk, c.next)
                                     }
                                 }
                             } }

@@ -53,14 +53,15 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
 int cpu_kernels_sgemm_reads_weight_in_place(int trans_a, int trans_b, long m, long k);
 
 /// The few-rows product C[m,n] = A[m,k]·W[n,k]ᵀ (+ C when `accumulate`; + bias[j] on each row when
-/// `bias` is not NULL: a Linear layer) shared by the threads that call it with the same arguments: each packs A into its own buffers once, then takes `chunk` weight
-/// rows at a time from `*next` (zero before the first call) until none are left, so a thread that
-/// starts late or reads slower takes fewer. Returns 0, having taken none, where
-/// `cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k)` is false or the buffers cannot be
-/// allocated; the product is complete when any call returned 1.
+/// `bias` is not NULL: a Linear layer) shared by the `threads` threads that call it with the same
+/// arguments: each packs A into its own buffers once, then takes shares of the weight's rows from
+/// `*next` (zero before the first call; shares are multiples of `chunk` rows, shrinking as the rows
+/// run out) until none are left, so a thread that starts late or reads slower takes fewer. Returns
+/// 0, having taken none, where `cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k)` is false or
+/// the buffers cannot be allocated; the product is complete when any call returned 1.
 int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
-                                         long *next);
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
+                                         long chunk, long *next);
 
 /// scores[j] = scale · (q · keys[j]) for j < count, key rows `stride` floats apart, `dim` floats
 /// each (one attention head of one query; Attention.c).
