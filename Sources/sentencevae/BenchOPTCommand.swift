@@ -52,7 +52,10 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Rounds per storage format (interleaved when several are given).")
     var rounds: Int = 1
 
-    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\"}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
+    @Option(help: "Prefills timed in each round, each on an empty cache; the round's prefill is their median (one 64-token prefill lasts tens of ms, shorter than these machines' swings). --torch's rounds time theirs alike.")
+    var prefills: Int = 5
+
+    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\"}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
     var json = false
 
     @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
@@ -64,6 +67,7 @@ struct BenchOPTCommand: ParsableCommand {
         }
         try checkThreads(threads)
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard prefills >= 1 else { throw ValidationError("--prefills must be at least 1") }
         _ = try commaList(weights.formats.map(\.rawValue).joined(separator: ","), option: "--weights")
         if torch != nil, !weights.formats.contains(.f32) {
             throw ValidationError("--torch compares with our fp32 decoding: include f32 in --weights")
@@ -96,9 +100,13 @@ struct BenchOPTCommand: ParsableCommand {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         func measure(_ generator: OPTGenerator) throws -> Timing {
-            generator.reset()
             var logits = generator.logits
-            let prefill = try seconds { logits = try generator(ids) }
+            var prefillTimes: [Double] = []
+            for _ in 0..<prefills {
+                generator.reset()
+                prefillTimes.append(try seconds { logits = try generator(ids) })
+            }
+            let prefill = prefillTimes.sorted()[prefillTimes.count / 2]
             var next = Sampler.argmax(logits, count: config.vocabularySize)
             let decode = try seconds {
                 for _ in 0..<tokens {
@@ -157,7 +165,7 @@ struct BenchOPTCommand: ParsableCommand {
         guard json else { return }
         var out: [String: Any] = [
             "cpu": CPUFeatures.current()?.summary ?? "unknown", "size": size.rawValue, "threads": Threads.count,
-            "prompt": prompt, "tokens": tokens, "rounds": rounds,
+            "prompt": prompt, "prefills": prefills, "tokens": tokens, "rounds": rounds,
             "kv_cache_kb_per_token": Double(generators[0].generator.cacheBytesPerPosition) / 1024,
             "results": generators.indices.map { i -> [String: Any] in
                 let decode = timings[i].map { Double(tokens) / $0.decode }, prefill = timings[i].map { Double(prompt) / $0.prefill }
@@ -178,7 +186,8 @@ struct BenchOPTCommand: ParsableCommand {
     /// One run of the PyTorch script on this workload: its prefill and decode tokens/s.
     private func torchRound(_ command: String) throws -> (prefill: Double, decode: Double) {
         let result = try ChildProcess.json(command: command, ["--size", size.rawValue, "--prompt", String(prompt), "--tokens", String(tokens),
-                                                              "--threads", String(Threads.count), "--json"], what: "PyTorch")
+                                                              "--prefills", String(prefills), "--threads", String(Threads.count), "--json"],
+                                     what: "PyTorch")
         guard let prefill = result["prefill_tokens_per_s"] as? Double, let decode = result["decode_tokens_per_s"] as? Double,
               prefill > 0, decode > 0 else {
             throw CLIError("PyTorch: its JSON has no prefill_tokens_per_s and decode_tokens_per_s (is the command Tools/reference/bench_torch_opt.py?)")

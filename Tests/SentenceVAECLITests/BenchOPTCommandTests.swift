@@ -9,6 +9,7 @@ final class BenchOPTCommandTests: XCTestCase {
         let script = NSTemporaryDirectory() + "fake-torch-\(UUID().uuidString).sh"
         try """
             #!/bin/sh
+            case "$*" in *"--prefills 5 "*|*"--prefills 3 "*) ;; *) echo "no --prefills in: $*" >&2; exit 3;; esac
             echo '{"prefill_tokens_per_s": 100.0, "decode_tokens_per_s": 10.0, "args": "'"$*"'"}'
             """.write(toFile: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
@@ -37,9 +38,10 @@ final class BenchOPTCommandTests: XCTestCase {
 
         // --json: the same figures unrounded, so the ratios are exact.
         let j = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--rounds", "2", "--threads", "2",
-                                       "--weights", "f32,q8", "--torch", script, "--json"])
+                                       "--weights", "f32,q8", "--prefills", "3", "--torch", script, "--json"])
         XCTAssertEqual(j.status, 0, j.err)
         let object = try CommandRunner.json(j.out)
+        XCTAssertEqual(object["prefills"] as? Int, 3)
         let results = try XCTUnwrap(object["results"] as? [[String: Any]])
         XCTAssertEqual(results.map { $0["weights"] as? String }, ["f32", "q8"])
         let decode = try XCTUnwrap(results[0]["decode_rounds"] as? [Double])
@@ -54,6 +56,9 @@ final class BenchOPTCommandTests: XCTestCase {
         let compactOnly = try CommandRunner.run(["bench", "opt", "--weights", "q8", "--torch", script])
         XCTAssertNotEqual(compactOnly.status, 0)
         XCTAssertTrue(compactOnly.err.contains("include f32"), compactOnly.err)
+        let noPrefills = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--prefills", "0"])
+        XCTAssertNotEqual(noPrefills.status, 0)
+        XCTAssertTrue(noPrefills.err.contains("--prefills"), noPrefills.err)
         let notTheScript = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--torch", "true"])
         XCTAssertNotEqual(notTheScript.status, 0)
         XCTAssertTrue(notTheScript.err.contains("PyTorch"), notTheScript.err)
