@@ -60,7 +60,8 @@ public final class OPTGenerator: CachedTokenStep {
         for i in 0..<n {
             RowOps.addInPlace(x + i * width, positions + (length + i + OPTLearnedPositions.offset) * width, count: width)
         }
-        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l]) }
+        // Only the last row is read after the layers, so the last one carries no other row on.
+        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l], lastRowOnly: l == blocks.count - 1) }
         // Only the last row goes through the head.
         var last = x + (n - 1) * width
         if let norm = model.finalLayerNorm { RowOps.layerNorm(norm, last, rows: 1) }

@@ -66,7 +66,8 @@ public final class SentenceLLMGenerator {
         let x = rows.reserve(n * width)
         let table = sllm.llmPositions.weight.data
         for i in 0..<n { RowOps.addInPlace(x + i * width, table + (length + i + OPTLearnedPositions.offset) * width, count: width) }
-        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l]) }
+        // Only the last row is read after the layers, so the last one carries no other row on.
+        for l in 0..<blocks.count { try blocks[l](x, rows: n, cache: caches[l], lastRowOnly: l == blocks.count - 1) }
         last = x + (n - 1) * width
     }
 
