@@ -154,7 +154,17 @@ public enum BLAS {
     /// would use: for callers that split the work over the pool themselves (compact-weight tiles).
     static func singleThreadLinear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<Float>,
                                    ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        sgemm(own: usesOwnSgemm, transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: ldw, c: c,
+        singleThreadGemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: ldw, c: c, ldc: ldc,
+                         accumulate: accumulate)
+    }
+
+    /// `gemm` of many rows (m, n, k ≥ 1) on the calling thread alone, by the kernel `gemm` would use
+    /// for it: for work the caller already spreads over the pool (attention's heads, compact tiles).
+    public static func singleThreadGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                        accumulate: Bool = false) {
+        guard m > 0, n > 0, k > 0 else { return }
+        sgemm(own: usesOwnSgemm, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c,
               ldc: ldc, beta: accumulate ? 1 : 0)
     }
 
