@@ -63,15 +63,28 @@ public enum BLAS {
             }
             return
         }
+        manyRows(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                 accumulate: accumulate, bias: nil)
+    }
+
+    /// `gemm` with m, n ≥ 2 and k ≥ 1, and `bias` (nil: none) added to every row of C: our shared few-rows
+    /// path adds it as C is stored; elsewhere each task writes it into its own block of C first, so
+    /// the lines stay with the thread that then accumulates into them (at 512 rows a copy of the
+    /// bias on the caller before the product took 4 % of OPT-125m's prefill).
+    private static func manyRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                 b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                 accumulate: Bool, bias: UnsafePointer<Float>?) {
         let pool = Threads.shared
         let work = m * n * k
         let tasks = work < 1 << 18 ? 1 : pool.threadCount
         let own = usesOwnSgemm
         if !transA, transB, own, sharedWeightRows(m: m, n: n, k: k, a: a, lda: lda, w: b, ldw: ldb, c: c, ldc: ldc,
-                                                   accumulate: accumulate, bias: nil, tasks: tasks) {
+                                                   accumulate: accumulate, bias: bias, tasks: tasks) {
             return
         }
+        let beta: Float = accumulate || bias != nil ? 1 : 0
         if tasks == 1 {
+            if let bias { addBias(bias, rows: 0..<m, columns: 0..<n, c: c, ldc: ldc, accumulate: accumulate) }
             sgemm(own: own, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: beta)
             return
         }
@@ -80,17 +93,20 @@ public enum BLAS {
         let extent = splitRows ? m : n
         let block = ((extent + tasks - 1) / tasks + 15) / 16 * 16
         var args = GemmBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                              c: c, ldc: ldc, beta: beta, splitRows: splitRows, block: block, own: own)
+                              c: c, ldc: ldc, beta: beta, splitRows: splitRows, block: block, own: own, bias: bias,
+                              accumulate: accumulate)
         pool.run((extent + block - 1) / block, context: &args) { context, i in
             let g = context!.assumingMemoryBound(to: GemmBlocks.self).pointee
             let start = i * g.block
             if g.splitRows {
                 let size = min(g.block, g.m - start)
+                if let bias = g.bias { BLAS.addBias(bias, rows: start..<(start + size), columns: 0..<g.n, c: g.c, ldc: g.ldc, accumulate: g.accumulate) }
                 let aBlock = g.transA ? g.a + start : g.a + start * g.lda
                 BLAS.sgemm(own: g.own, transA: g.transA, transB: g.transB, m: size, n: g.n, k: g.k, a: aBlock, lda: g.lda,
                       b: g.b, ldb: g.ldb, c: g.c + start * g.ldc, ldc: g.ldc, beta: g.beta)
             } else {
                 let size = min(g.block, g.n - start)
+                if let bias = g.bias { BLAS.addBias(bias, rows: 0..<g.m, columns: start..<(start + size), c: g.c, ldc: g.ldc, accumulate: g.accumulate) }
                 let bBlock = g.transB ? g.b + start * g.ldb : g.b + start
                 BLAS.sgemm(own: g.own, transA: g.transA, transB: g.transB, m: g.m, n: size, k: g.k, a: g.a, lda: g.lda,
                       b: bBlock, ldb: g.ldb, c: g.c + start, ldc: g.ldc, beta: g.beta)
@@ -184,19 +200,29 @@ public enum BLAS {
                     Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// A Linear layer, `c[m,n] = a[m,k]·w[n,k]ᵀ + bias` (bias nil: none), by `gemm`'s rules. Where
-    /// our few-rows path takes it the bias is added as C is stored, instead of copied into every row
-    /// first (that copy cost 3.5 % of a 64-token prefill: the worker had written C's lines last).
+    /// A Linear layer, `c[m,n] = a[m,k]·w[n,k]ᵀ + bias` (bias nil: none), by `gemm`'s rules. The
+    /// bias goes in as C is stored (our few-rows path) or by the task that owns each block of C,
+    /// not copied into every row by the caller first: at 64 rows that copy cost 3.5 % of the
+    /// prefill, because the worker had written C's lines last.
     public static func linear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<Float>, ldw: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
         guard m > 0, n > 0 else { return }
-        if m > 1, k > 0, usesOwnSgemm,
-           sharedWeightRows(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: c, ldc: ldc, accumulate: false, bias: bias,
-                            tasks: m * n * k < 1 << 18 ? 1 : Threads.shared.threadCount) {
+        if m > 1, n > 1, k > 0 {
+            manyRows(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: ldw, c: c, ldc: ldc,
+                     accumulate: false, bias: bias)
             return
         }
         if let bias { for r in 0..<m { (c + r * ldc).update(from: bias, count: n) } }
         gemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: ldw, c: c, ldc: ldc, accumulate: bias != nil)
+    }
+
+    /// Columns `columns` of C's rows `rows` set to the bias (added to them when `accumulate`).
+    private static func addBias(_ bias: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, c: UnsafeMutablePointer<Float>,
+                                ldc: Int, accumulate: Bool) {
+        for r in rows {
+            let row = c + r * ldc + columns.lowerBound, b = bias + columns.lowerBound
+            if accumulate { Kernels.add(row, b, row, count: columns.count) } else { row.update(from: b, count: columns.count) }
+        }
     }
 
     /// A Linear weight against few rows on `tasks` threads that take its rows a chunk at a time
@@ -247,6 +273,8 @@ public enum BLAS {
         let splitRows: Bool
         let block: Int
         let own: Bool
+        let bias: UnsafePointer<Float>?
+        let accumulate: Bool
     }
 
     /// Arguments of a threaded sgemv: `y = op(M)·x (+ beta·y)` over blocks of `y`.
