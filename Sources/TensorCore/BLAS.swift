@@ -225,10 +225,10 @@ public enum BLAS {
         }
     }
 
-    /// A Linear weight against few rows on `tasks` threads that take its rows a chunk at a time
-    /// (`cpu_kernels_sgemm_weight_rows_shared`) instead of in equal halves, so that the caller does
-    /// not wait for a worker that started later or reads slower. False where that path does not
-    /// take the product (then nothing was done).
+    /// A Linear weight against few rows on `tasks` threads that take its rows in shrinking shares
+    /// from a counter (`cpu_kernels_sgemm_weight_rows_shared`) instead of in equal halves, so that
+    /// the caller does not wait for a worker that started later or reads slower. False where that
+    /// path does not take the product (then nothing was done).
     private static func sharedWeightRows(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w: UnsafePointer<Float>,
                                          ldw: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
                                          bias: UnsafePointer<Float>?, tasks: Int) -> Bool {
