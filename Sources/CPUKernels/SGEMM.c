@@ -447,6 +447,25 @@ int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a,
     return 1;
 }
 
+int cpu_kernels_sgemm_widened_rows_shared(long m, long n, long k, const float *a, long lda,
+                                          void (*widen)(void *context, long start, long end, float *out), void *context,
+                                          float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
+                                          long *next) {
+    if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0) return 0;
+    const long packed = ((m + WM - 1) / WM * WM * k + 15) / 16 * 16;  // A's panels, then the widened rows
+    if (packed + chunk * k > MC * KC + NC * KC) return 0;
+    float *const buffer = thread_buffers();
+    if (!buffer) return 0;
+    pack_a_panels(a, lda, m, k, buffer);
+    for (;;) {
+        const long n0 = __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
+        if (n0 >= n) return 1;
+        const long rows = n - n0 < chunk ? n - n0 : chunk;
+        widen(context, n0, n0 + rows, buffer + packed);
+        weight_rows_packed(m, rows, 0, k, buffer + packed, k, c + n0, ldc, accumulate, bias ? bias + n0 : NULL, buffer, wide);
+    }
+}
+
 /// The packed path in 512-bit tiles, for CPUs that run them at full width. The loops go the other
 /// way round from the AVX2 path (as BLIS orders them): a block of B (KC × up to 1,024 columns, half
 /// of L2) is packed into L2, then each 12-row strip of A is packed (12 KB, it stays in L1) and the
@@ -648,6 +667,15 @@ int cpu_kernels_sgemm(int trans_a, int trans_b, long m, long n, long k, const fl
                       const float *b, long ldb, float *c, long ldc, int accumulate, int wide) {
     (void)trans_a; (void)wide; (void)trans_b; (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb;
     (void)c; (void)ldc; (void)accumulate;
+    return 0;
+}
+
+int cpu_kernels_sgemm_widened_rows_shared(long m, long n, long k, const float *a, long lda,
+                                          void (*widen)(void *context, long start, long end, float *out), void *context,
+                                          float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
+                                          long *next) {
+    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)widen; (void)context; (void)c; (void)ldc; (void)accumulate;
+    (void)bias; (void)wide; (void)chunk; (void)next;
     return 0;
 }
 

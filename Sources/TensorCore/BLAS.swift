@@ -249,6 +249,43 @@ public enum BLAS {
         }
     }
 
+    /// Widens weight rows `start ..< end` to fp32, one after another at `out` (`context` is the caller's).
+    public typealias WidenRows = @convention(c) (UnsafeMutableRawPointer?, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+
+    /// `c[m,n] = a[m,k]·Wᵀ + bias` for a weight kept compact, on the pool's threads: each packs A once
+    /// and takes 48 weight rows at a time, widened by `widen` into its buffers
+    /// (`cpu_kernels_sgemm_widened_rows_shared`). False where that path does not take the product
+    /// (not our sgemm, too many rows, a row too long for the buffers); then nothing was done.
+    static func widenedLinear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, widen: WidenRows,
+                              context: UnsafeMutableRawPointer, c: UnsafeMutablePointer<Float>, ldc: Int,
+                              bias: UnsafePointer<Float>?) -> Bool {
+        guard m > 1, n > 0, k > 0, usesOwnSgemm, cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) != 0 else { return false }
+        let tasks = m * n * k < 1 << 18 ? 1 : Threads.shared.threadCount
+        var next = 0
+        return withUnsafeMutablePointer(to: &next) { counter in
+            var args = WidenedRows(m: m, n: n, k: k, a: a, lda: lda, widen: widen, context: context, c: c, ldc: ldc, bias: bias,
+                                   wide: NativeKernels.avx512 ? 1 : 0, next: counter)
+            Threads.shared.run(tasks, context: &args) { context, _ in
+                let w = context!.assumingMemoryBound(to: WidenedRows.self).pointee
+                _ = cpu_kernels_sgemm_widened_rows_shared(w.m, w.n, w.k, w.a, w.lda, w.widen, w.context, w.c, w.ldc, 0, w.bias,
+                                                          w.wide, 48, w.next)
+            }
+            return counter.pointee != 0   // some thread took the rows, so all of them are done
+        }
+    }
+
+    /// Arguments of `widenedLinear`'s tasks, passed by pointer (no allocation).
+    private struct WidenedRows {
+        let m, n, k: Int
+        let a: UnsafePointer<Float>, lda: Int
+        let widen: WidenRows
+        let context: UnsafeMutableRawPointer
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        let bias: UnsafePointer<Float>?
+        let wide: Int32
+        let next: UnsafeMutablePointer<Int>
+    }
+
     /// Arguments of `sharedWeightRows`'s tasks, passed by pointer (no allocation).
     private struct SharedWeightRows {
         let m, n, k: Int

@@ -63,6 +63,16 @@ int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a,
                                          float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
                                          long chunk, long *next);
 
+/// The same product for a weight stored compactly: each share of `chunk` weight rows is first
+/// widened to fp32 by `widen(context, start, end, out)` (rows start..<end, `k` floats each, one after
+/// another) into the thread's buffers, after its packed A, so A is packed once per thread instead
+/// of once per tile. Returns 0, having taken none, where the few-rows path does not take the
+/// product or A and a share do not fit the buffers.
+int cpu_kernels_sgemm_widened_rows_shared(long m, long n, long k, const float *a, long lda,
+                                          void (*widen)(void *context, long start, long end, float *out), void *context,
+                                          float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
+                                          long *next);
+
 /// scores[j] = scale · (q · keys[j]) for j < count, key rows `stride` floats apart, `dim` floats
 /// each (one attention head of one query; Attention.c).
 void cpu_kernels_attention_scores(const float *q, const float *keys, long stride, long count, long dim,

@@ -6,9 +6,11 @@ extension WeightMatrix {
     /// - fp32 weights go to BLAS as before (sgemv for one row, threaded sgemm otherwise).
     /// - One row of compact weights (decoding): the SIMD dot kernels, output rows split across the
     ///   thread pool like `BLAS.gemvRows`.
-    /// - Several rows of compact weights (a prompt, a batch of sentences): tiles of `tileRows`
-    ///   output rows are widened into a per-thread scratch tile and multiplied with sgemm, so the
-    ///   fp32 copy never exceeds one tile per thread.
+    /// - Several rows of compact weights (a prompt, a batch of sentences): where our few-rows tiles
+    ///   take the product, each thread packs the input once and takes 48 output rows at a time,
+    ///   widened into its own buffers (`BLAS.widenedLinear`); elsewhere tiles of `tileRows` output
+    ///   rows are widened into a per-thread scratch tile and multiplied with sgemm. The fp32 copy
+    ///   never exceeds one tile per thread either way.
     /// The input rows are first put in the kernels' lane order (`WeightKernels.permute`), once per call.
     public func product(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
         guard n > 0, rows > 0 else { return }
@@ -49,7 +51,28 @@ extension WeightMatrix {
         }
     }
 
+    /// What `widenedLinear`'s callback needs to widen this matrix's rows.
+    private struct Widening {
+        let storage: Storage
+        let columns: Int
+    }
+
     private func tiledProduct(_ x: UnsafePointer<Float>, rows n: Int, _ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+        // Our few-rows tiles: the threads take 48 rows at a time, widened into their own buffers,
+        // and pack the input once each (below, every 64-row tile packs it again: 64-token prefill
+        // 1.17x faster in bf16, 1.22x in q8).
+        var widened = false
+        TileScratch.with(count: n * columns) { xp in
+            for r in 0..<n { WeightKernels.permute(x + r * columns, columns: columns, for: storage, into: xp + r * columns) }
+            var widening = Widening(storage: storage, columns: columns)
+            widened = withUnsafeMutablePointer(to: &widening) { context in
+                BLAS.widenedLinear(m: n, n: rows, k: columns, a: xp, lda: columns, widen: { context, start, end, out in
+                    let w = context!.assumingMemoryBound(to: Widening.self).pointee
+                    WeightKernels.decodeTile(w.storage, columns: w.columns, start..<end, into: out!)
+                }, context: context, c: out, ldc: rows, bias: bias)
+            }
+        }
+        if widened { return }
         let tile = Self.tileRows
         let tiles = (rows + tile - 1) / tile
         let tasks = n * rows * columns < 1 << 18 ? 1 : min(Threads.shared.threadCount, tiles)
