@@ -259,7 +259,7 @@ public enum BLAS {
     static func widenedLinear(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, widen: WidenRows,
                               context: UnsafeMutableRawPointer, c: UnsafeMutablePointer<Float>, ldc: Int,
                               bias: UnsafePointer<Float>?) -> Bool {
-        guard m > 1, n > 0, k > 0, usesOwnSgemm, cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) != 0 else { return false }
+        guard n > 0, takesWidenedRows(m: m, k: k) else { return false }
         let tasks = m * n * k < 1 << 18 ? 1 : Threads.shared.threadCount
         var next = 0
         return withUnsafeMutablePointer(to: &next) { counter in
@@ -272,6 +272,11 @@ public enum BLAS {
             }
             return counter.pointee != 0   // some thread took the rows, so all of them are done
         }
+    }
+
+    /// Whether `widenedLinear` takes a product of `m` rows of length `k` (our sgemm's few-rows path).
+    static func takesWidenedRows(m: Int, k: Int) -> Bool {
+        m > 1 && k > 0 && usesOwnSgemm && cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) != 0
     }
 
     /// Arguments of `widenedLinear`'s tasks, passed by pointer (no allocation).
