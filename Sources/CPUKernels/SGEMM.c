@@ -422,48 +422,53 @@ static void sgemm_weight_rows(long m, long n, long k, const float *a, long lda, 
     weight_rows_packed(m, n, 0, k, w, ldw, c, ldc, accumulate, NULL, buffer, wide);
 }
 
-/// Shares shrink as the rows run out (a 2·threads-th of what is left), so that the threads finish
-/// close together: in a C harness of OPT-125m's 72 prefill products (2 threads, alternating passes)
-/// 1.03–1.06× faster than eight equal shares, which left the first thread done waiting for half a
-/// share on average.
-int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
-                                         float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
-                                         long chunk, long *next) {
+/// The two entry points below: each thread packs A once, then takes shares of the weight's rows
+/// from `*next` until none are left. Read in place, shares shrink as the rows run out (a
+/// 2·threads-th of what is left, multiples of `chunk`), so that the threads finish close together:
+/// in a C harness of OPT-125m's 72 prefill products (2 threads, alternating passes) 1.03–1.06×
+/// faster than eight equal shares, which left the first thread done waiting for half a share on
+/// average. Widened by `widen` (a compact weight), a share is `chunk` rows, the most the thread's
+/// buffers hold after A.
+static int weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
+                              void (*widen)(void *context, long start, long end, float *out), void *context, float *c,
+                              long ldc, int accumulate, const float *bias, int wide, long threads, long chunk, long *next) {
     if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0 || threads <= 0) return 0;
+    const long packed = ((m + WM - 1) / WM * WM * k + 15) / 16 * 16;  // A's panels, then the widened rows
+    if (widen && packed + chunk * k > MC * KC + NC * KC) return 0;
     float *const buffer = thread_buffers();
     if (!buffer) return 0;
     pack_a_panels(a, lda, m, k, buffer);
     long n0 = __atomic_load_n(next, __ATOMIC_RELAXED);
     while (n0 < n) {
-        long size = (n - n0) / (2 * threads);
+        long size = widen ? chunk : (n - n0) / (2 * threads);
         size = size <= chunk ? chunk : (size + chunk - 1) / chunk * chunk;
         // On failure n0 becomes the counter's current value, and the share is sized again.
         if (!__atomic_compare_exchange_n(next, &n0, n0 + size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) continue;
         const long rows = n - n0 < size ? n - n0 : size;
-        weight_rows_packed(m, rows, n - n0 - rows, k, w + n0 * ldw, ldw, c + n0, ldc, accumulate, bias ? bias + n0 : NULL,
-                           buffer, wide);
+        const float *b = bias ? bias + n0 : NULL;
+        if (widen) {
+            widen(context, n0, n0 + rows, buffer + packed);
+            weight_rows_packed(m, rows, 0, k, buffer + packed, k, c + n0, ldc, accumulate, b, buffer, wide);
+        } else {
+            weight_rows_packed(m, rows, n - n0 - rows, k, w + n0 * ldw, ldw, c + n0, ldc, accumulate, b, buffer, wide);
+        }
         n0 = __atomic_load_n(next, __ATOMIC_RELAXED);
     }
     return 1;
+}
+
+int cpu_kernels_sgemm_weight_rows_shared(long m, long n, long k, const float *a, long lda, const float *w, long ldw,
+                                         float *c, long ldc, int accumulate, const float *bias, int wide, long threads,
+                                         long chunk, long *next) {
+    return weight_rows_shared(m, n, k, a, lda, w, ldw, NULL, NULL, c, ldc, accumulate, bias, wide, threads, chunk, next);
 }
 
 int cpu_kernels_sgemm_widened_rows_shared(long m, long n, long k, const float *a, long lda,
                                           void (*widen)(void *context, long start, long end, float *out), void *context,
                                           float *c, long ldc, int accumulate, const float *bias, int wide, long chunk,
                                           long *next) {
-    if (!cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) || chunk <= 0) return 0;
-    const long packed = ((m + WM - 1) / WM * WM * k + 15) / 16 * 16;  // A's panels, then the widened rows
-    if (packed + chunk * k > MC * KC + NC * KC) return 0;
-    float *const buffer = thread_buffers();
-    if (!buffer) return 0;
-    pack_a_panels(a, lda, m, k, buffer);
-    for (;;) {
-        const long n0 = __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
-        if (n0 >= n) return 1;
-        const long rows = n - n0 < chunk ? n - n0 : chunk;
-        widen(context, n0, n0 + rows, buffer + packed);
-        weight_rows_packed(m, rows, 0, k, buffer + packed, k, c + n0, ldc, accumulate, bias ? bias + n0 : NULL, buffer, wide);
-    }
+    if (!widen) return 0;
+    return weight_rows_shared(m, n, k, a, lda, NULL, 0, widen, context, c, ldc, accumulate, bias, wide, 1, chunk, next);
 }
 
 /// The packed path in 512-bit tiles, for CPUs that run them at full width. The loops go the other
