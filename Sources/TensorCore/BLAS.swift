@@ -235,18 +235,8 @@ public enum BLAS {
         guard cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) != 0,
               !smallProductGoesToBLAS(m: m, n: n, k: k, transA: false, transB: true, blasFullWidthAVX512: blasIsFullWidthAVX512Here)
         else { return false }
-        var next = 0
-        return withUnsafeMutablePointer(to: &next) { counter in
-            var args = SharedWeightRows(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, c: c, ldc: ldc,
-                                        accumulate: accumulate ? 1 : 0, bias: bias, wide: NativeKernels.avx512 ? 1 : 0,
-                                        threads: tasks, next: counter)
-            Threads.shared.run(tasks, context: &args) { context, _ in
-                let s = context!.assumingMemoryBound(to: SharedWeightRows.self).pointee
-                _ = cpu_kernels_sgemm_weight_rows_shared(s.m, s.n, s.k, s.a, s.lda, s.w, s.ldw, s.c, s.ldc, s.accumulate, s.bias,
-                                                         s.wide, s.threads, 48, s.next)
-            }
-            return counter.pointee != 0   // some thread took the chunks, so all of them are done
-        }
+        return shareRows(SharedRows(m: m, n: n, k: k, a: a, lda: lda, w: w, ldw: ldw, widen: nil, context: nil, c: c, ldc: ldc,
+                                    accumulate: accumulate ? 1 : 0, bias: bias, threads: tasks), tasks: tasks)
     }
 
     /// Widens weight rows `start ..< end` to fp32, one after another at `out` (`context` is the caller's).
@@ -261,17 +251,8 @@ public enum BLAS {
                               bias: UnsafePointer<Float>?) -> Bool {
         guard n > 0, takesWidenedRows(m: m, k: k) else { return false }
         let tasks = m * n * k < 1 << 18 ? 1 : Threads.shared.threadCount
-        var next = 0
-        return withUnsafeMutablePointer(to: &next) { counter in
-            var args = WidenedRows(m: m, n: n, k: k, a: a, lda: lda, widen: widen, context: context, c: c, ldc: ldc, bias: bias,
-                                   wide: NativeKernels.avx512 ? 1 : 0, next: counter)
-            Threads.shared.run(tasks, context: &args) { context, _ in
-                let w = context!.assumingMemoryBound(to: WidenedRows.self).pointee
-                _ = cpu_kernels_sgemm_widened_rows_shared(w.m, w.n, w.k, w.a, w.lda, w.widen, w.context, w.c, w.ldc, 0, w.bias,
-                                                          w.wide, 48, w.next)
-            }
-            return counter.pointee != 0   // some thread took the rows, so all of them are done
-        }
+        return shareRows(SharedRows(m: m, n: n, k: k, a: a, lda: lda, w: nil, ldw: 0, widen: widen, context: context, c: c,
+                                    ldc: ldc, accumulate: 0, bias: bias, threads: tasks), tasks: tasks)
     }
 
     /// Whether `widenedLinear` takes a product of `m` rows of length `k` (our sgemm's few-rows path).
@@ -279,29 +260,39 @@ public enum BLAS {
         m > 1 && k > 0 && usesOwnSgemm && cpu_kernels_sgemm_reads_weight_in_place(0, 1, m, k) != 0
     }
 
-    /// Arguments of `widenedLinear`'s tasks, passed by pointer (no allocation).
-    private struct WidenedRows {
-        let m, n, k: Int
-        let a: UnsafePointer<Float>, lda: Int
-        let widen: WidenRows
-        let context: UnsafeMutableRawPointer
-        let c: UnsafeMutablePointer<Float>, ldc: Int
-        let bias: UnsafePointer<Float>?
-        let wide: Int32
-        let next: UnsafeMutablePointer<Int>
+    /// Runs a shared few-row product (`rows.widen` nil: the weight `rows.w` read in place) on
+    /// `tasks` threads, sharing one counter of rows taken.
+    private static func shareRows(_ rows: SharedRows, tasks: Int) -> Bool {
+        var next = 0
+        return withUnsafeMutablePointer(to: &next) { counter in
+            var args = (rows: rows, next: counter)
+            Threads.shared.run(tasks, context: &args) { context, _ in
+                let (s, next) = context!.assumingMemoryBound(to: (rows: SharedRows, next: UnsafeMutablePointer<Int>).self).pointee
+                let wide: Int32 = NativeKernels.avx512 ? 1 : 0
+                if let widen = s.widen {
+                    _ = cpu_kernels_sgemm_widened_rows_shared(s.m, s.n, s.k, s.a, s.lda, widen, s.context, s.c, s.ldc, s.accumulate,
+                                                              s.bias, wide, 48, next)
+                } else {
+                    _ = cpu_kernels_sgemm_weight_rows_shared(s.m, s.n, s.k, s.a, s.lda, s.w, s.ldw, s.c, s.ldc, s.accumulate, s.bias,
+                                                             wide, s.threads, 48, next)
+                }
+            }
+            return counter.pointee != 0   // some thread took the rows, so all of them are done
+        }
     }
 
-    /// Arguments of `sharedWeightRows`'s tasks, passed by pointer (no allocation).
-    private struct SharedWeightRows {
+    /// Arguments of `shareRows`'s tasks, passed by pointer (no allocation). Shares are multiples of
+    /// 48 rows: a whole number of every tile's weight rows.
+    private struct SharedRows {
         let m, n, k: Int
         let a: UnsafePointer<Float>, lda: Int
-        let w: UnsafePointer<Float>, ldw: Int
+        let w: UnsafePointer<Float>?, ldw: Int
+        let widen: WidenRows?
+        let context: UnsafeMutableRawPointer?
         let c: UnsafeMutablePointer<Float>, ldc: Int
         let accumulate: Int32
         let bias: UnsafePointer<Float>?
-        let wide: Int32
-        let threads: Int   // shares are multiples of 48 rows: a whole number of every tile's weight rows
-        let next: UnsafeMutablePointer<Int>
+        let threads: Int
     }
 
     /// Arguments of a threaded sgemm, passed to the pool's tasks by pointer (no allocation).
