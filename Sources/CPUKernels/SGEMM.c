@@ -303,7 +303,7 @@ AVX2 static void kernel_weight_rows(long kc, const float *w, long ldw, long wrow
 /// spreading the reads over the block's whole time: 64-token prefill of OPT-125m 1.10–1.20× faster
 /// (median of 12 alternating rounds), 200 tokens 1.04×. (Prefetching all of the next rows from
 /// one tile had measured slower, with the weights in L3, in `bench kernels`.)
-enum { WN512 = 8 };
+enum { WN512 = 8, WN64 = 6 };  // weight rows of the 32-row tile, and of the 64-row one (further down)
 
 /// The tile's sums (weight row i's vector: 16 rows of C's column i) written as rows of C: staged in
 /// a small buffer, each of C's rows gathers its ≤ 8 floats and is stored once. One scatter per
@@ -326,15 +326,15 @@ AVX512 static void store_rows(float *c, long ldc, const __m512 sums[WN512], long
 }
 
 /// The 512-bit tile: sixteen accumulators, as 8 weight rows × two A panels (32 rows of A) or, for at
-/// most 16 rows of A, 16 weight rows × one panel (two panels would leave half the FMAs unstored).
+/// most 16 rows of A, 16 weight rows × one panel (two panels would leave half the FMAs unstored);
+/// or twelve, as 6 weight rows × two panels (`rows` 6: the rows left below the 64-row tiles).
 /// Rows past `wrows` alias the first, and their sums are not stored; `bias` (NULL for none) holds
 /// `wrows` floats added to every row of C. `pf` and `pf_rows`: rows of
 /// the next weight block whose lines this call prefetches into L2 while it computes, so that the
 /// block's DRAM reads spread over all the A tiles that pass the current block.
 AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
     long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1, float *c, long ldc, long arows,
-    int accumulate, const float *bias, const float *pf, long pf_rows, const int panels) {
-    const int rows = 2 * WN512 / panels;
+    int accumulate, const float *bias, const float *pf, long pf_rows, const int panels, const int rows) {
     const float *wr[2 * WN512];
     for (int i = 0; i < rows; i++) wr[i] = w + (i < wrows ? i : 0) * ldw;
     __m512 acc[2 * WN512];
@@ -358,7 +358,7 @@ AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
 #undef STEP512
     if (panels == 2) {
         store_rows(c, ldc, acc, arows < 16 ? arows : 16, wrows, accumulate, bias);
-        if (arows > 16) store_rows(c + 16 * ldc, ldc, acc + WN512, arows - 16, wrows, accumulate, bias);
+        if (arows > 16) store_rows(c + 16 * ldc, ldc, acc + rows, arows - 16, wrows, accumulate, bias);
     } else {
         store_rows(c, ldc, acc, arows, wrows < WN512 ? wrows : WN512, accumulate, bias);
         if (wrows > WN512)
@@ -366,25 +366,75 @@ AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
     }
 }
 
+/// Six weight rows against four A panels (64 rows of A), for products of 64 to 128 rows: 24
+/// accumulators fed by six broadcasts and four loads (the tile above: 16 by ten), written as six
+/// turns of four FMAs (see kernel_12x32 on clang -O2). Weight rows past `wrows` alias the first.
+/// Intel Emerald Rapids, OPT-125m's 72 prefill products at 64 rows with the weights coming from
+/// DRAM (C harness, alternating passes): 1.14× the 8 × 32 tile on two threads, 1.15× on one.
+AVX512 static void tile_four_panels(long kc, const float *w, long ldw, long wrows, const float *a0, long k, float *c,
+                                    long ldc, int accumulate, const float *bias, const float *pf, long pf_rows) {
+    const float *wr[WN64];
+    for (int i = 0; i < WN64; i++) wr[i] = w + (i < wrows ? i : 0) * ldw;
+    const float *a1 = a0 + WM * k, *a2 = a1 + WM * k, *a3 = a2 + WM * k;
+    __m512 acc[4 * WN64];
+    for (int i = 0; i < 4 * WN64; i++) acc[i] = _mm512_setzero_ps();
+#define STEP64(p)                                                                                      \
+    do {                                                                                               \
+        const __m512 x0 = _mm512_load_ps(a0 + (p) * WM), x1 = _mm512_load_ps(a1 + (p) * WM);          \
+        const __m512 x2 = _mm512_load_ps(a2 + (p) * WM), x3 = _mm512_load_ps(a3 + (p) * WM);          \
+        for (int i = 0; i < WN64; i++) {                                                               \
+            const __m512 v = _mm512_set1_ps(wr[i][p]);                                                 \
+            acc[i] = _mm512_fmadd_ps(v, x0, acc[i]);                                                   \
+            acc[WN64 + i] = _mm512_fmadd_ps(v, x1, acc[WN64 + i]);                                     \
+            acc[2 * WN64 + i] = _mm512_fmadd_ps(v, x2, acc[2 * WN64 + i]);                             \
+            acc[3 * WN64 + i] = _mm512_fmadd_ps(v, x3, acc[3 * WN64 + i]);                             \
+        }                                                                                              \
+    } while (0)
+    long p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        for (long r = 0; r < pf_rows; r++) _mm_prefetch((const char *)(pf + r * ldw + p), _MM_HINT_T1);
+        for (long q = 0; q < 16; q++) STEP64(p + q);
+    }
+    for (; p < kc; p++) STEP64(p);
+#undef STEP64
+    for (int g = 0; g < 4; g++) {
+        __m512 sums[WN512];
+        for (int i = 0; i < WN512; i++) sums[i] = i < WN64 ? acc[g * WN64 + i] : _mm512_setzero_ps();
+        store_rows(c + 16 * g * ldc, ldc, sums, 16, wrows, accumulate, bias);
+    }
+}
+
 AVX512 static void tile_two_panels(long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1,
                                    float *c, long ldc, long arows, int accumulate, const float *bias, const float *pf,
                                    long pf_rows) {
-    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, bias, pf, pf_rows, 2);
+    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, bias, pf, pf_rows, 2, WN512);
+}
+
+AVX512 static void tile_two_panels_six_rows(long kc, const float *w, long ldw, long wrows, const float *a0, const float *a1,
+                                            float *c, long ldc, long arows, int accumulate, const float *bias,
+                                            const float *pf, long pf_rows) {
+    weight_rows_tile(kc, w, ldw, wrows, a0, a1, c, ldc, arows, accumulate, bias, pf, pf_rows, 2, WN64);
 }
 
 AVX512 static void tile_one_panel(long kc, const float *w, long ldw, long wrows, const float *a0, float *c, long ldc,
                                   long arows, int accumulate, const float *bias, const float *pf, long pf_rows) {
-    weight_rows_tile(kc, w, ldw, wrows, a0, a0, c, ldc, arows, accumulate, bias, pf, pf_rows, 1);
+    weight_rows_tile(kc, w, ldw, wrows, a0, a0, c, ldc, arows, accumulate, bias, pf, pf_rows, 1, 2 * WN512);
 }
 
 /// The few-rows product over weight rows [0, n) with A already packed in `buffer` (`pack_a_panels`),
-/// on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit one (8 × 32, or 16 × 16 for at
-/// most 16 rows). `n_after`: weight rows that follow these (another thread's share), whose first
-/// block the last tiles still prefetch. `bias` (NULL for none): n floats added to every row of C.
+/// on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit ones (8 × 32, or 16 × 16 for at
+/// most 16 rows; from 64 to 128 rows, 6 × 64 while 64 rows are left, then 6 × 32 on twelve
+/// accumulators). `n_after`: weight
+/// rows that follow these (another thread's share), whose first block the last tiles still
+/// prefetch. `bias` (NULL for none): n floats added to every row of C.
 static void weight_rows_packed(long m, long n, long n_after, long k, const float *w, long ldw, float *c, long ldc,
                                int accumulate, const float *bias, const float *buffer, int wide) {
-    const int one_panel = wide && m <= WM;
-    const long wn = !wide ? WN : one_panel ? 2 * WN512 : WN512, wm = wide && !one_panel ? 2 * WM : WM;
+    // The 64-row tile reads A a third more often per FMA (a block has 6 weight rows, not 8): past 128
+    // rows, where A no longer sits in L2 beside the weights, it was slower (0.97–0.99× at 200–256).
+    const int one_panel = wide && m <= WM, four_panels = wide && m >= 4 * WM && m <= 8 * WM;
+    const long wn = !wide ? WN : one_panel ? 2 * WN512 : four_panels ? WN64 : WN512, wm = wide && !one_panel ? 2 * WM : WM;
+    // A tiles: 64 rows each while 64 are left (four_panels), then `wm`.
+    const long tall = four_panels ? m / (4 * WM) : 0, tiles = tall + (m - tall * 4 * WM + wm - 1) / wm;
     for (long p0 = 0; p0 < k; p0 += WKC) {
         const long kc = k - p0 < WKC ? k - p0 : WKC;
         const int add = accumulate || p0 > 0;
@@ -394,8 +444,7 @@ static void weight_rows_packed(long m, long n, long n_after, long k, const float
             const float *b = bias && p0 == 0 ? bias + n0 : NULL;
             // Tile t of `tiles` prefetches its share of the next block's rows (none after the last block).
             const long ahead = n + n_after - n0 - wn, next = ahead <= 0 ? 0 : ahead < wn ? ahead : wn;
-            const long tiles = (m + wm - 1) / wm;
-            for (long j = 0, t = 0; j < m; j += wm, t++) {
+            for (long j = 0, t = 0; j < m; j += t < tall ? 4 * WM : wm, t++) {
                 const float *a0 = buffer + j * k + p0 * WM, *wp = w + n0 * ldw + p0;
                 const long arows = m - j < wm ? m - j : wm;
                 if (!wide) {
@@ -403,10 +452,15 @@ static void weight_rows_packed(long m, long n, long n_after, long k, const float
                 } else {
                     const long r0 = t * next / tiles, r1 = (t + 1) * next / tiles;
                     const float *pf = next ? wp + (wn + r0) * ldw : wp;  // never formed past the weight's end
-                    if (one_panel) {
+                    if (t < tall) {
+                        tile_four_panels(kc, wp, ldw, wrows, a0, k, c + j * ldc + n0, ldc, add, b, pf, r1 - r0);
+                    } else if (one_panel) {
                         tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
-                    } else {
+                    } else if (four_panels) {
                         const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
+                        tile_two_panels_six_rows(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
+                    } else {
+                        const float *a1 = arows > WM ? a0 + WM * k : a0;
                         tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
                     }
                 }
