@@ -370,7 +370,9 @@ AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
 /// accumulators fed by six broadcasts and four loads (the tile above: 16 by ten), written as six
 /// turns of four FMAs (see kernel_12x32 on clang -O2). Weight rows past `wrows` alias the first.
 /// Intel Emerald Rapids, OPT-125m's 72 prefill products at 64 rows with the weights coming from
-/// DRAM (C harness, alternating passes): 1.14× the 8 × 32 tile on two threads, 1.15× on one.
+/// DRAM (C harness, medians of 10–24 alternating passes): 1.05–1.14× the 8 × 32 tile on two
+/// threads, 1.15× on one; in L1 alone 82–86 % of the FMA peak against 73–76 %. The 64-token
+/// prefill: 1.06× (BENCHMARKS.md).
 AVX512 static void tile_four_panels(long kc, const float *w, long ldw, long wrows, const float *a0, long k, float *c,
                                     long ldc, int accumulate, const float *bias, const float *pf, long pf_rows) {
     const float *wr[WN64];
