@@ -56,7 +56,7 @@ final class WeightMatrixTests: XCTestCase {
         let saved = Threads.count
         defer { Threads.count = saved }
         // One row (decode: SIMD kernels, split over threads when big) and several rows (tiles + sgemm),
-        // with row counts that are not whole tiles or whole thread blocks.
+        // with row counts that are not whole tiles or whole thread blocks (70: a 64-row tile and a rest).
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
         let savedWide = NativeKernels.avx512
@@ -72,7 +72,7 @@ final class WeightMatrixTests: XCTestCase {
                 NativeKernels.enabled = native
                 NativeKernels.avx512 = wide
                 for (rows, columns) in shapes {
-                    for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33] {
+                    for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
                         seed += 2
                         try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 1, threads: threads, seed: seed)
                     }
