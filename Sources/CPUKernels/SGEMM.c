@@ -366,7 +366,7 @@ AVX512 static inline __attribute__((always_inline)) void weight_rows_tile(
     }
 }
 
-/// Six weight rows against four A panels (64 rows of A), for products of 64 to 128 rows: 24
+/// Six weight rows against four A panels (64 rows of A), for products of 64 rows or more: 24
 /// accumulators fed by six broadcasts and four loads (the tile above: 16 by ten), written as six
 /// turns of four FMAs (see kernel_12x32 on clang -O2). Weight rows past `wrows` alias the first.
 /// Intel Emerald Rapids, OPT-125m's 72 prefill products at 64 rows with the weights coming from
@@ -425,15 +425,23 @@ AVX512 static void tile_one_panel(long kc, const float *w, long ldw, long wrows,
 
 /// The few-rows product over weight rows [0, n) with A already packed in `buffer` (`pack_a_panels`),
 /// on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit ones (8 × 32, or 16 × 16 for at
-/// most 16 rows; from 64 to 128 rows, 6 × 64 while 64 rows are left, then 6 × 32 on twelve
-/// accumulators). `n_after`: weight
+/// most 16 rows; from 64 rows on, 6 × 64 while 64 rows are left, then 6 × 32 on twelve
+/// accumulators, in pieces of at most 128 rows). `n_after`: weight
 /// rows that follow these (another thread's share), whose first block the last tiles still
 /// prefetch. `bias` (NULL for none): n floats added to every row of C.
 static void weight_rows_packed(long m, long n, long n_after, long k, const float *w, long ldw, float *c, long ldc,
                                int accumulate, const float *bias, const float *buffer, int wide) {
-    // The 64-row tile reads A a third more often per FMA (a block has 6 weight rows, not 8): past 128
-    // rows, where A no longer sits in L2 beside the weights, it was slower (0.97–0.99× at 200–256).
-    const int one_panel = wide && m <= WM, four_panels = wide && m >= 4 * WM && m <= 8 * WM;
+    // The 64-row tile reads A a third more often per FMA (a block has 6 weight rows, not 8), so A
+    // must sit in L2 beside the weights: past 128 rows it was slower (0.97–0.99× at 200–256 rows),
+    // and those go in pieces of 128 rows, each over all of these weight rows (read again from
+    // L2/L3 for the next piece): 1.10–1.13× the 8 × 32 tile at 144–256 rows (C harness as below).
+    if (wide && m > 8 * WM) {
+        for (long r0 = 0; r0 < m; r0 += 8 * WM)
+            weight_rows_packed(m - r0 < 8 * WM ? m - r0 : 8 * WM, n, n_after, k, w, ldw, c + r0 * ldc, ldc, accumulate,
+                               bias, buffer + r0 * k, wide);
+        return;
+    }
+    const int one_panel = wide && m <= WM, four_panels = wide && m >= 4 * WM;
     const long wn = !wide ? WN : one_panel ? 2 * WN512 : four_panels ? WN64 : WN512, wm = wide && !one_panel ? 2 * WM : WM;
     // A tiles: 64 rows each while 64 are left (four_panels), then `wm`.
     const long tall = four_panels ? m / (4 * WM) : 0, tiles = tall + (m - tall * 4 * WM + wm - 1) / wm;

@@ -133,9 +133,9 @@ final class BLASTests: XCTestCase {
     /// directly (`cpu_kernels_sgemm` with a Linear weight's layout) so that each runs on every CPU
     /// that has it, not only where `BLAS` picks it: in AVX2 and in 512-bit tiles. Rows that end in a
     /// lone 16-row panel or a partial one (1, 5, 16, 17, 33, 64, 200), 64-row tiles followed by rows
-    /// in 32-row tiles, a partial one or a lone panel (64, 100, 80, 130, 128), weight rows outside the
-    /// tiles' groups (of 6, 8 or 16), a k that crosses the 4,096 block, padded leading dimensions (C's
-    /// padding must stay as it was), accumulation.
+    /// in 32-row tiles, a partial one or a lone panel (64, 100, 80, 128), in 128-row pieces (130,
+    /// 200), weight rows outside the tiles' groups (of 6, 8 or 16), a k that crosses the 4,096
+    /// block, padded leading dimensions (C's padding must stay as it was), accumulation.
     func testFewRowsProductsCalledDirectly() throws {
         typealias Product = (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Int32) -> Int32
         var kernels: [(String, Product)] = []
@@ -183,7 +183,7 @@ final class BLASTests: XCTestCase {
             for threads in [1, 2, 3] {
                 Threads.count = threads
                 for (m, n, k, chunk) in [(5, 50, 300, 48), (17, 61, 33, 7), (33, 100, 4_100, 48), (64, 200, 768, 96), (2, 13, 9, 1_000),
-                                         (100, 61, 300, 48)] {
+                                         (100, 61, 300, 48), (150, 40, 70, 48)] {
                     for (withBias, accumulate) in [(false, false), (true, false), (true, true)] {
                         let lda = k + 3, ldw = k + 1, ldc = n + 2
                         let a = Tensor.randn([m * lda], generator: &generator).values
