@@ -426,9 +426,9 @@ AVX512 static void tile_one_panel(long kc, const float *w, long ldw, long wrows,
 /// The few-rows product over weight rows [0, n) with A already packed in `buffer` (`pack_a_panels`),
 /// on the AVX2 tile (6 weight rows × 16 rows of A) or the 512-bit ones (8 × 32, or 16 × 16 for at
 /// most 16 rows; from 64 rows on, 6 × 64 while 64 rows are left, then 6 × 32 on twelve
-/// accumulators, in pieces of at most 128 rows). `n_after`: weight
-/// rows that follow these (another thread's share), whose first block the last tiles still
-/// prefetch. `bias` (NULL for none): n floats added to every row of C.
+/// accumulators, in pieces of at most 128 rows). `n_after`: weight rows that follow these (another
+/// thread's share), whose first block the last tiles still prefetch. `bias` (NULL for none): n
+/// floats added to every row of C.
 static void weight_rows_packed(long m, long n, long n_after, long k, const float *w, long ldw, float *c, long ldc,
                                int accumulate, const float *bias, const float *buffer, int wide) {
     // The 64-row tile reads A a third more often per FMA (a block has 6 weight rows, not 8), so A
@@ -466,12 +466,12 @@ static void weight_rows_packed(long m, long n, long n_after, long k, const float
                         tile_four_panels(kc, wp, ldw, wrows, a0, k, c + j * ldc + n0, ldc, add, b, pf, r1 - r0);
                     } else if (one_panel) {
                         tile_one_panel(kc, wp, ldw, wrows, a0, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
-                    } else if (four_panels) {
-                        const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
-                        tile_two_panels_six_rows(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
                     } else {
-                        const float *a1 = arows > WM ? a0 + WM * k : a0;
-                        tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
+                        const float *a1 = arows > WM ? a0 + WM * k : a0;  // a lone panel: the second's sums are not stored
+                        if (four_panels)
+                            tile_two_panels_six_rows(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
+                        else
+                            tile_two_panels(kc, wp, ldw, wrows, a0, a1, c + j * ldc + n0, ldc, arows, add, b, pf, r1 - r0);
                     }
                 }
             }
