@@ -434,7 +434,7 @@ static void weight_rows_packed(long m, long n, long n_after, long k, const float
     // The 64-row tile reads A a third more often per FMA (a block has 6 weight rows, not 8), so A
     // must sit in L2 beside the weights: past 128 rows it was slower (0.97–0.99× at 200–256 rows),
     // and those go in pieces of 128 rows, each over all of these weight rows (read again from
-    // L2/L3 for the next piece): 1.10–1.13× the 8 × 32 tile at 144–256 rows (C harness as below).
+    // L2/L3 for the next piece): 1.10–1.13× the 8 × 32 tile at 144–256 rows (tile_four_panels's C harness).
     if (wide && m > 8 * WM) {
         for (long r0 = 0; r0 < m; r0 += 8 * WM)
             weight_rows_packed(m - r0 < 8 * WM ? m - r0 : 8 * WM, n, n_after, k, w, ldw, c + r0 * ldc, ldc, accumulate,
