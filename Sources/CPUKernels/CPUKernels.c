@@ -6,11 +6,12 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+/// F16C for the q8 kernels' fp16 scales: every x86 CPU with AVX2 has it.
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 int cpu_kernels_available(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
 /// Eight codes sign-extended and converted: one load-extend and one convert.
@@ -46,8 +47,9 @@ AVX2 static inline __m256 block_dot(const int8_t *q, const float *x) {
 /// (22 is its rate on rows in L2) and 32–36 against 29.7 on two.
 enum { Q8_PREFETCH = 4096 };
 
-AVX2 static void gemv_rows_avx2(const int8_t *values, const void *scales, long n, long start, long end,
-                                const float *x, float *y, const float *bias) {
+AVX2 static inline __attribute__((always_inline)) void gemv_rows_avx2(const int8_t *values, const void *scales, int half,
+                                                                       long n, long start, long end, const float *x,
+                                                                       float *y, const float *bias) {
     const long blocks = n / 32;
     for (long r = start; r < end; r++) {
         const int8_t *q = values + r * n;
@@ -55,20 +57,21 @@ AVX2 static void gemv_rows_avx2(const int8_t *values, const void *scales, long n
         long b = 0;
         for (; b + 2 <= blocks; b += 2) {
             _mm_prefetch((const char *)(q + 32 * b + Q8_PREFETCH), _MM_HINT_T0);
-            acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b)), acc0);
-            acc1 = _mm256_fmadd_ps(block_dot(q + 32 * b + 32, x + 32 * b + 32), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b + 1)), acc1);
+            acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b, half)), acc0);
+            acc1 = _mm256_fmadd_ps(block_dot(q + 32 * b + 32, x + 32 * b + 32), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b + 1, half)), acc1);
         }
-        if (b < blocks) acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b)), acc0);
+        if (b < blocks) acc0 = _mm256_fmadd_ps(block_dot(q + 32 * b, x + 32 * b), _mm256_set1_ps(q8_scale_at(scales, r * blocks + b, half)), acc0);
         y[r] = (bias ? bias[r] : 0) + sum8(_mm256_add_ps(acc0, acc1));
     }
 }
 
-AVX2 static void widen_rows_avx2(const int8_t *values, const void *scales, long n, long start, long end, float *out) {
+AVX2 static inline __attribute__((always_inline)) void widen_rows_avx2(const int8_t *values, const void *scales, int half,
+                                                                        long n, long start, long end, float *out) {
     // Rows are whole blocks, so rows [start, end) are one run of blocks.
     const long first = start * n / 32, count = (end - start) * n / 32;
     for (long b = 0; b < count; b++) {
         const int8_t *q = values + 32 * (first + b);
-        const __m256 s = _mm256_set1_ps(q8_scale_at(scales, first + b));
+        const __m256 s = _mm256_set1_ps(q8_scale_at(scales, first + b, half));
         float *o = out + 32 * b;
         _mm256_storeu_ps(o, _mm256_mul_ps(widen8(q), s));
         _mm256_storeu_ps(o + 8, _mm256_mul_ps(widen8(q + 8), s));
@@ -77,10 +80,25 @@ AVX2 static void widen_rows_avx2(const int8_t *values, const void *scales, long 
     }
 }
 
-void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
-                              const float *x, float *y, const float *bias, int wide) {
-    if (wide) { cpu_kernels_q8_gemv_rows_avx512(values, scales, columns, start, end, x, y, bias); return; }
-    gemv_rows_avx2(values, scales, columns, start, end, x, y, bias);
+AVX2 static void gemv_rows_half(const int8_t *values, const void *scales, long n, long start, long end,
+                                const float *x, float *y, const float *bias) {
+    gemv_rows_avx2(values, scales, 1, n, start, end, x, y, bias);
+}
+
+AVX2 static void gemv_rows_single(const int8_t *values, const void *scales, long n, long start, long end,
+                                  const float *x, float *y, const float *bias) {
+    gemv_rows_avx2(values, scales, 0, n, start, end, x, y, bias);
+}
+
+void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                              long end, const float *x, float *y, const float *bias, int wide) {
+    if (wide) {
+        cpu_kernels_q8_gemv_rows_avx512(values, scales, half_scales, columns, start, end, x, y, bias);
+    } else if (half_scales) {
+        gemv_rows_half(values, scales, columns, start, end, x, y, bias);
+    } else {
+        gemv_rows_single(values, scales, columns, start, end, x, y, bias);
+    }
 }
 
 /// bf16 rows in the pair lane order: 64 bytes hold columns (2j, 2j+1) for j < 16; shifting each
@@ -145,8 +163,18 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
     f32_gemv_rows_avx2(weights, ld, columns, start, end, x, y, inc_y, accumulate);
 }
 
-void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out) {
-    widen_rows_avx2(values, scales, columns, start, end, out);
+AVX2 static void widen_rows_half(const int8_t *values, const void *scales, long n, long start, long end, float *out) {
+    widen_rows_avx2(values, scales, 1, n, start, end, out);
+}
+
+AVX2 static void widen_rows_single(const int8_t *values, const void *scales, long n, long start, long end, float *out) {
+    widen_rows_avx2(values, scales, 0, n, start, end, out);
+}
+
+void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                               long end, float *out) {
+    if (half_scales) widen_rows_half(values, scales, columns, start, end, out);
+    else widen_rows_single(values, scales, columns, start, end, out);
 }
 
 #else
@@ -162,14 +190,15 @@ static void unavailable(void) {
     abort();
 }
 
-void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
-                              const float *x, float *y, const float *bias, int wide) {
-    (void)values; (void)scales; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias; (void)wide;
+void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                              long end, const float *x, float *y, const float *bias, int wide) {
+    (void)values; (void)scales; (void)half_scales; (void)columns; (void)start; (void)end; (void)x; (void)y; (void)bias; (void)wide;
     unavailable();
 }
 
-void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out) {
-    (void)values; (void)scales; (void)columns; (void)start; (void)end; (void)out;
+void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                               long end, float *out) {
+    (void)values; (void)scales; (void)half_scales; (void)columns; (void)start; (void)end; (void)out;
     unavailable();
 }
 

@@ -16,7 +16,7 @@
 int cpu_kernels_avx512_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("f16c");
 }
 
 /// Lanes of x past `n` (a row's tail) masked off, so every row length is exact.
@@ -165,9 +165,10 @@ AVX512 static inline __m512 q8_block(const int8_t *q, __m512 x0, __m512 x1) {
 /// (q8 then reads at 85–89 % of fp32's bytes per second, from 76–80 %), 1.08–1.10× at 1.3b; the four
 /// streams without the scales 1.09–1.14× and 1.05–1.07×; the scales alone 1.03× and 1.02×; 12 KB on
 /// 1.10× and 1.06×.
-AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, long n, long start, long end,
-                                            const float *x, float *y, const float *bias) {
-    const long blocks = n / 32, quarter = (end - start) / 4;
+AVX512 static inline __attribute__((always_inline)) void q8_rows(const int8_t *values, const void *scales, int half,
+                                                                 long n, long start, long end, const float *x, float *y,
+                                                                 const float *bias) {
+    const long blocks = n / 32, quarter = (end - start) / 4, scale_bytes = half ? 2 : 4;
     const long ahead_rows = stream_ahead_rows(n, 6144), ahead = ahead_rows * n;
     for (long j = 0; j < quarter; j++) {
         const long row[4] = {start + j, start + j + quarter, start + j + 2 * quarter, start + j + 3 * quarter};
@@ -176,8 +177,8 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
         for (int i = 0; i < 4; i++) {
             q[i] = values + row[i] * n;
             acc[i] = _mm512_setzero_ps();
-            const char *s = (const char *)scales + 4 * (row[i] + ahead_rows) * blocks;
-            for (long k = 0; k < 4 * blocks; k += 64) _mm_prefetch(s + k, _MM_HINT_T1);
+            const char *s = (const char *)scales + scale_bytes * (row[i] + ahead_rows) * blocks;
+            for (long k = 0; k < scale_bytes * blocks; k += 64) _mm_prefetch(s + k, _MM_HINT_T1);
         }
         for (long b = 0; b < blocks; b++) {
             if (b % 2 == 0) {
@@ -187,7 +188,7 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
             const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
             for (int i = 0; i < 4; i++) {
                 acc[i] = _mm512_fmadd_ps(q8_block(q[i] + 32 * b, x0, x1),
-                                         _mm512_set1_ps(q8_scale_at(scales, row[i] * blocks + b)), acc[i]);
+                                         _mm512_set1_ps(q8_scale_at(scales, row[i] * blocks + b, half)), acc[i]);
             }
         }
         for (int i = 0; i < 4; i++) y[row[i]] = (bias ? bias[row[i]] : 0) + _mm512_reduce_add_ps(acc[i]);
@@ -197,9 +198,25 @@ AVX512 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *sc
         __m512 acc = _mm512_setzero_ps();
         for (long b = 0; b < blocks; b++)
             acc = _mm512_fmadd_ps(q8_block(row + 32 * b, _mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16)),
-                                  _mm512_set1_ps(q8_scale_at(scales, r * blocks + b)), acc);
+                                  _mm512_set1_ps(q8_scale_at(scales, r * blocks + b, half)), acc);
         y[r] = (bias ? bias[r] : 0) + _mm512_reduce_add_ps(acc);
     }
+}
+
+AVX512 static void q8_rows_half(const int8_t *values, const void *scales, long n, long start, long end, const float *x,
+                                float *y, const float *bias) {
+    q8_rows(values, scales, 1, n, start, end, x, y, bias);
+}
+
+AVX512 static void q8_rows_single(const int8_t *values, const void *scales, long n, long start, long end,
+                                  const float *x, float *y, const float *bias) {
+    q8_rows(values, scales, 0, n, start, end, x, y, bias);
+}
+
+void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, int half_scales, long n, long start,
+                                     long end, const float *x, float *y, const float *bias) {
+    if (half_scales) q8_rows_half(values, scales, n, start, end, x, y, bias);
+    else q8_rows_single(values, scales, n, start, end, x, y, bias);
 }
 
 #else
@@ -215,8 +232,8 @@ void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long start, lo
                                        float *y, const float *bias) {
     (void)w; (void)n; (void)start; (void)end; (void)xp; (void)y; (void)bias;
 }
-void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, long n, long start, long end,
-                                     const float *x, float *y, const float *bias) {
-    (void)values; (void)scales; (void)n; (void)start; (void)end; (void)x; (void)y; (void)bias;
+void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, int half_scales, long n, long start,
+                                     long end, const float *x, float *y, const float *bias) {
+    (void)values; (void)scales; (void)half_scales; (void)n; (void)start; (void)end; (void)x; (void)y; (void)bias;
 }
 #endif

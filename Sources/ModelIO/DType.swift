@@ -1,3 +1,5 @@
+import CPUKernels
+
 /// Element types found in checkpoints, named as safetensors names them.
 public enum DType: String, CaseIterable, Sendable {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
@@ -52,19 +54,8 @@ public enum FloatBits {
         return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
     }
 
+    /// Exact, subnormals included (CPUKernels' conversion, which the q8 scales share).
     @inline(__always) public static func f16ToFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exp = UInt32(h >> 10) & 0x1F
-        let mant = UInt32(h & 0x3FF)
-        if exp == 0x1F {  // inf / NaN
-            return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13))
-        }
-        if exp == 0 {
-            if mant == 0 { return Float(bitPattern: sign) }
-            // Subnormal half: exactly mant · 2^-24.
-            let v = Float(mant) * (1.0 / 16_777_216.0)
-            return sign != 0 ? -v : v
-        }
-        return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
+        cpu_kernels_half_to_float(h)
     }
 }

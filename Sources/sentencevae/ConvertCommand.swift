@@ -17,8 +17,10 @@ struct ConvertCommand: ParsableCommand {
             The matrices of the products (every Linear of the OPT and SVAE layers, the SVAE's vocabulary \
             head, OPT's tied embedding) are stored as --weights; LayerNorms, biases, positions and small \
             heads as F32. Layout: bf16 → NAME as BF16 [out, in]; q8 → NAME as I8 [out, in] plus \
-            NAME.scales as F32 [out, in/32] (one scale per block of 32 weights along a row, \
-            scale = max|w|/127, w = q·scale); a matrix whose rows are not whole blocks of 32 stays F32. \
+            NAME.scales as F16 [out, in/32] (one scale per block of 32 weights along a row, GGUF Q8_0's \
+            layout: scale = the smallest fp16 ≥ max|w|/127, w = q·scale); a matrix whose rows are not \
+            whole blocks of 32 stays F32. q8 files with F32 scales (converted before) load as they are \
+            and stay so through convert; re-convert from the fp32 checkpoint for the smaller scales. \
             The header's __metadata__ records {"sentencevae.weights": FORMAT}. --weights f32 widens a \
             converted file back. Loading OUT with `--weights` of its format needs no conversion: the \
             matrices are read in place from the memory-mapped file.

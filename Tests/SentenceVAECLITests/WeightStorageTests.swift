@@ -190,7 +190,7 @@ final class WeightStorageTests: XCTestCase {
             XCTAssertEqual(q.shape, [32, 32])
             if format == .q8 {
                 let scales = try st.tensors.tensor("model.decoder.layers.0.self_attn.q_proj.weight.scales")
-                XCTAssertEqual(scales.dtype, .f32)
+                XCTAssertEqual(scales.dtype, .f16)
                 XCTAssertEqual(scales.shape, [32, 1])
             }
             XCTAssertEqual(try st.tensors.tensor("model.decoder.layers.0.self_attn.q_proj.bias").dtype, .f32)
@@ -226,13 +226,47 @@ final class WeightStorageTests: XCTestCase {
         XCTAssertEqual(widened.weights.storedCount, 0)
     }
 
+    /// q8 files converted before fp16 scales hold F32 ones (the shipped models among them): they
+    /// still load in place, and scales of equal value give the same output bit for bit.
+    func testQ8FilesWithFP32ScalesLoadInPlace() throws {
+        let dir = try temporaryDirectory()
+        let model = CommandRunner.fixture("tiny-opt"), file = dir + "/q8.safetensors", old = dir + "/q8-f32-scales.safetensors"
+        XCTAssertEqual(try CommandRunner.run(["convert", model, file, "--weights", "q8"]).status, 0)
+        var tensors = try SafetensorsFile(path: file).tensors
+        var widened = 0
+        for t in tensors.all where t.name.hasSuffix(StoredMatrices.scalesSuffix) {
+            XCTAssertEqual(t.dtype, .f16)
+            tensors[t.name] = try TensorData(name: t.name, shape: t.shape, floats: t.floats())
+            widened += 1
+        }
+        XCTAssertEqual(widened, 13)
+        try SafetensorsWriter.write(tensors, metadata: [StoredMatrices.metadataKey: "q8"], to: old)
+
+        let loaded = try ModelFactory.opt(path: model, weights: .checkpoint(old), storage: .q8)
+        XCTAssertEqual(loaded.weights.mappedCount, 13)
+        let fc1 = loaded.weights.matrix(loaded.model.layers[1].fc1.weight)
+        guard case let .q8(_, scales) = fc1.storage else { return XCTFail("fc1 is not q8") }
+        XCTAssertFalse(scales.half)
+        XCTAssertEqual(fc1.byteCount, 64 * 32 + 64 * 4)   // [64, 32]: one fp32 scale a row
+
+        let args = ["--model", model, "--input", "Hello there", "--weights", "q8", "--max-length", "8"]
+        let a = try CommandRunner.run(["llm", "--checkpoint", file] + args), b = try CommandRunner.run(["llm", "--checkpoint", old] + args)
+        XCTAssertEqual(a.status, 0, a.err)
+        XCTAssertEqual(b.status, 0, b.err)
+        XCTAssertEqual(a.out.split(separator: "\n").first, b.out.split(separator: "\n").first)   // the text; then timings
+        // Converting it as q8 again keeps its scales (no second rounding).
+        let again = dir + "/again.safetensors"
+        XCTAssertEqual(try CommandRunner.run(["convert", old, again, "--weights", "q8"]).status, 0)
+        XCTAssertEqual(try SafetensorsFile(path: again).tensors.tensor("model.decoder.layers.1.fc1.weight.scales").dtype, .f32)
+    }
+
     private func bytes(_ m: WeightMatrix) -> [UInt8] {
         switch m.storage {
         case let .f32(p): return Array(UnsafeRawBufferPointer(start: p, count: m.byteCount))
         case let .bf16(p): return Array(UnsafeRawBufferPointer(start: p, count: m.byteCount))
         case let .q8(values, scales):
             return Array(UnsafeRawBufferPointer(start: values, count: m.rows * m.columns))
-                + Array(UnsafeRawBufferPointer(start: scales, count: m.rows * m.columns / 32 * 4))
+                + Array(UnsafeRawBufferPointer(start: scales.base, count: m.rows * m.columns / 32 * scales.bytesPerScale))
         }
     }
 
@@ -258,7 +292,13 @@ final class WeightStorageTests: XCTestCase {
         try run(missing, "\(scales) is missing")
         var misShaped = tensors
         misShaped[scales] = try TensorData(name: scales, shape: [32, 1], floats: [Float](repeating: 1, count: 32))
-        try run(misShaped, "needs F32 scales [32, 2]")
+        try run(misShaped, "needs F16 (or F32) scales [32, 2]")
+        var infinite = tensors
+        let shape = try tensors.tensor(scales).shape
+        var halves = [UInt16](repeating: 0x2000, count: shape[0] * shape[1])
+        halves[3] = 0x7C00
+        infinite[scales] = try TensorData(name: scales, dtype: .f16, shape: shape, bytes: halves.withUnsafeBytes { Array($0) })
+        try run(infinite, "\(scales) holds inf at element 3")
 
         let unknown = try CommandRunner.run(["llm", "--model", model, "--input", "Hello", "--weights", "q4"])
         XCTAssertNotEqual(unknown.status, 0)

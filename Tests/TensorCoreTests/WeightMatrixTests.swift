@@ -4,11 +4,25 @@ import XCTest
 /// The compact weight formats: encodings, and products (one-row SIMD kernels, multi-row tiles)
 /// against an fp32 product over the DEQUANTISED weights, so the only error left is summation order.
 final class WeightMatrixTests: XCTestCase {
-    /// A random `[rows, columns]` matrix in `format`, and its dequantised fp32 values.
-    private func matrix(_ rows: Int, _ columns: Int, _ format: WeightFormat, seed: UInt64) throws -> (WeightMatrix, [Float]) {
+    /// A random `[rows, columns]` matrix in `format`, and its dequantised fp32 values. With
+    /// `fp32Scales`, a q8 matrix as files converted before fp16 scales hold it: each scale in fp32,
+    /// nudged off the fp16 grid so a kernel that read it as fp16 would be caught.
+    private func matrix(_ rows: Int, _ columns: Int, _ format: WeightFormat, seed: UInt64, fp32Scales: Bool = false) throws -> (WeightMatrix, [Float]) {
         var generator = RandomGenerator(seed: seed)
         let source = Tensor.randn([rows, columns], std: 0.5, generator: &generator)
-        let m = try WeightMatrix(source).converted(to: format)
+        var m = try WeightMatrix(source).converted(to: format)
+        if fp32Scales, case let .q8(values, scales) = m.storage {
+            let blocks = rows * columns / WeightFormat.q8BlockSize
+            let buffer = WeightBuffer(byteCount: rows * columns + 4 * blocks)
+            buffer.pointer.copyMemory(from: values, byteCount: rows * columns)
+            let wide = (buffer.pointer + rows * columns).bindMemory(to: Float.self, capacity: blocks)
+            for b in 0..<blocks { wide[b] = scales[b] * (1 + 0x1p-15) }
+            m = WeightMatrix(rows: rows, columns: columns, storage: .q8(values: UnsafeRawPointer(buffer.pointer), scales: Q8Scales(UnsafeRawPointer(wide), half: false)), owner: buffer)
+            XCTAssertEqual(m.byteCount, rows * columns + 4 * blocks)
+            // The dequantised weights from the codes and the fp32 scales directly, not through `row`.
+            let codes = buffer.pointer.assumingMemoryBound(to: Int8.self)
+            return (m, (0..<(rows * columns)).map { Float(codes[$0]) * wide[$0 / WeightFormat.q8BlockSize] })
+        }
         var dense = [Float](repeating: .nan, count: rows * columns)
         dense.withUnsafeMutableBufferPointer { d in for r in 0..<rows { m.row(r, into: d.baseAddress! + r * columns) } }
         return (m, dense)
@@ -30,8 +44,9 @@ final class WeightMatrixTests: XCTestCase {
         return (value, magnitude)
     }
 
-    private func check(_ format: WeightFormat, rows: Int, columns: Int, n: Int, bias: Bool, threads: Int, seed: UInt64) throws {
-        let (m, dense) = try matrix(rows, columns, format, seed: seed)
+    private func check(_ format: WeightFormat, rows: Int, columns: Int, n: Int, bias: Bool, threads: Int, seed: UInt64,
+                       fp32Scales: Bool = false) throws {
+        let (m, dense) = try matrix(rows, columns, format, seed: seed, fp32Scales: fp32Scales)
         var generator = RandomGenerator(seed: seed + 1)
         let x = Tensor.randn([n * columns], generator: &generator).values
         let b = bias ? Tensor.randn([rows], generator: &generator).values : nil
@@ -47,7 +62,7 @@ final class WeightMatrixTests: XCTestCase {
         }
         let (want, magnitude) = reference(dense, x, bias: b, n: n, rows: rows, columns: columns)
         for i in 0..<out.count where !(abs(out[i] - want[i]) <= 1e-5 * magnitude[i] + 1e-30) {
-            XCTFail("\(format) [\(rows), \(columns)] n=\(n) bias=\(bias) threads=\(threads): output \(i) is \(out[i]), expected \(want[i]) (scale \(magnitude[i]))")
+            XCTFail("\(format)\(fp32Scales ? " (fp32 scales)" : "") [\(rows), \(columns)] n=\(n) bias=\(bias) threads=\(threads): output \(i) is \(out[i]), expected \(want[i]) (scale \(magnitude[i]))")
             return
         }
     }
@@ -75,6 +90,10 @@ final class WeightMatrixTests: XCTestCase {
                     for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
                         seed += 2
                         try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 1, threads: threads, seed: seed)
+                        // q8 with the fp32 scales of older files: one-row and multi-row products alike.
+                        if format == .q8, n <= 7 {
+                            try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 3, threads: threads, seed: seed, fp32Scales: true)
+                        }
                     }
                 }
             }
@@ -100,20 +119,67 @@ final class WeightMatrixTests: XCTestCase {
     }
 
     func testQ8BlocksAreScaledByTheirLargestWeight() throws {
+        func quantise(_ w: [Float]) throws -> (scale: UInt16, codes: [Int8]) {
+            var q = [Int8](repeating: 99, count: 32)
+            let scale = try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } }
+            return (scale, q)
+        }
         var w = (0..<32).map { Float($0 - 16) / 4 }     // −4 … 3.75
-        var q = [Int8](repeating: 0, count: 32)
-        let scale = try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } }
-        XCTAssertEqual(scale, 4 / 127)
+        let (bits, q) = try quantise(w)
+        // The scale is the smallest fp16 at or above 4/127: the one below it is under.
+        let scale = WeightEncoding.float(half: bits)
+        XCTAssertGreaterThanOrEqual(scale, 4 / 127)
+        XCTAssertLessThan(WeightEncoding.float(half: bits - 1), 4 / 127)
+        XCTAssertEqual(bits, 0x2809)                   // 2^-5 · (1 + 9/1024), worked by hand
         XCTAssertEqual(q[0], -127)
         XCTAssertEqual(q[16], 0)
-        XCTAssertEqual(q[31], Int8((3.75 / (4 / 127 as Float)).rounded()))
+        XCTAssertEqual(q[31], Int8((3.75 / scale).rounded()))
+        for i in 0..<32 { XCTAssertLessThanOrEqual(abs(Float(q[i]) * scale - w[i]), scale / 2, "column \(i)") }
         // An all-zero block has scale 0 and codes 0; a non-finite weight is refused, not trapped on.
         w = [Float](repeating: 0, count: 32)
-        let zero = try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } }
-        XCTAssertEqual(zero, 0)
-        XCTAssertEqual(q, [Int8](repeating: 0, count: 32))
+        let zero = try quantise(w)
+        XCTAssertEqual(zero.scale, 0)
+        XCTAssertEqual(zero.codes, [Int8](repeating: 0, count: 32))
         w[3] = .infinity
-        XCTAssertThrowsError(try w.withUnsafeBufferPointer { pw in try q.withUnsafeMutableBufferPointer { try WeightEncoding.q8Block(pw.baseAddress!, values: $0.baseAddress!) } })
+        XCTAssertThrowsError(try quantise(w))
+        // Weights beyond what an fp16 scale reaches (127 × 65504) are refused with a way out.
+        w[3] = 1e7
+        XCTAssertThrowsError(try quantise(w)) { error in XCTAssertTrue("\(error)".contains("bf16 or f32"), "\(error)") }
+        w[3] = 127 * 65504
+        XCTAssertEqual(try quantise(w).codes[3], 127)
+        // Tiny blocks get a subnormal fp16 scale and keep every code within ±127.
+        for largest: Float in [1e-9, 3e-7, 5e-6, 6e-3] {
+            w = (0..<32).map { largest * Float($0 - 20) / 20 }
+            let (bits, codes) = try quantise(w)
+            let s = WeightEncoding.float(half: bits)
+            XCTAssertGreaterThanOrEqual(s, largest / 127)
+            XCTAssertTrue(codes.allSatisfy { abs(Int($0)) <= 127 })
+            for i in 0..<32 { XCTAssertLessThanOrEqual(abs(Float(codes[i]) * s - w[i]), s / 2, "largest \(largest), column \(i)") }
+        }
+    }
+
+    func testHalfConversions() {
+        // Exact values stay; others go to the next fp16 up; past 65504 there is none.
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(1), 0x3C00)
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0), 0)
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(65504), 0x7BFF)
+        XCTAssertNil(WeightEncoding.halfRoundingUp(65505))
+        XCTAssertNil(WeightEncoding.halfRoundingUp(1e30))
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(Float(bitPattern: 0x3F80_0001)), 0x3C01)
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0x1p-24), 0x0001)       // the smallest subnormal
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0x1p-30), 0x0001)
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0x1p-14), 0x0400)       // the smallest normal
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0x1p-14 * (1 - 0x1p-11)), 0x0400)
+        XCTAssertEqual(WeightEncoding.halfRoundingUp(0x1.8p-20), 0x0018)     // 24 · 2^-24
+        // Every fp16 bit pattern widens exactly and rounds back to itself.
+        for h in UInt16(0)..<0x7C00 {
+            let f = WeightEncoding.float(half: h)
+            XCTAssertEqual(WeightEncoding.halfRoundingUp(f), h, "\(h)")
+            if h > 0 { XCTAssertEqual(WeightEncoding.halfRoundingUp(f.nextDown), h, "just under \(h)") }
+        }
+        XCTAssertEqual(WeightEncoding.float(half: 0x7C00), .infinity)
+        XCTAssertEqual(WeightEncoding.float(half: 0xC000), -2)
+        XCTAssertTrue(WeightEncoding.float(half: 0x7E00).isNaN)
     }
 
     func testDequantisedWeightsAreCloseToTheOriginals() throws {
@@ -126,7 +192,8 @@ final class WeightMatrixTests: XCTestCase {
             row.withUnsafeMutableBufferPointer { q8.row(r, into: $0.baseAddress!) }
             for block in 0..<2 {
                 let range = (block * 32)..<((block + 1) * 32)
-                let step = original[range].map(abs).max()! / 127
+                // The step is the fp16 scale, at most 2^-10 over max|w| / 127.
+                let step = original[range].map(abs).max()! / 127 * (1 + 0x1p-10)
                 for i in range { XCTAssertLessThanOrEqual(abs(row[i] - original[i]), step / 2 * 1.0001, "q8 row \(r) column \(i)") }
             }
             row.withUnsafeMutableBufferPointer { bf16.row(r, into: $0.baseAddress!) }
@@ -143,14 +210,14 @@ final class WeightMatrixTests: XCTestCase {
     }
 
     func testRowViewsAndSizes() throws {
-        for format in WeightFormat.allCases {
-            let (m, dense) = try matrix(96, 64, format, seed: 7)
+        for (format, fp32Scales) in WeightFormat.allCases.map({ ($0, false) }) + [(.q8, true)] {
+            let (m, dense) = try matrix(96, 64, format, seed: 7, fp32Scales: fp32Scales)
             let part = m.rows(32..<64)
             XCTAssertEqual(part.rows, 32)
             var row = [Float](repeating: 0, count: 64)
             row.withUnsafeMutableBufferPointer { part.row(5, into: $0.baseAddress!) }
-            XCTAssertEqual(row, Array(dense[(37 * 64)..<(38 * 64)]), "\(format)")
-            XCTAssertEqual(m.byteCount, Int(Double(96 * 64) * format.bytesPerWeight), "\(format)")
+            XCTAssertEqual(row, Array(dense[(37 * 64)..<(38 * 64)]), "\(format) \(fp32Scales)")
+            if !fp32Scales { XCTAssertEqual(m.byteCount, Int(Double(96 * 64) * format.bytesPerWeight), "\(format)") }
         }
     }
 }

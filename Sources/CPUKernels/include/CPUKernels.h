@@ -8,11 +8,26 @@
 /// -march flag) and used only when the CPU has those features (`cpu_kernels_available`). The
 /// Swift kernels in TensorCore/Weights remain the path everywhere else (Apple silicon, older x86).
 ///
-/// q8 layout (WeightFormat.q8): `values` holds int8 codes row by row, `scales` one fp32 per block
-/// of 32 consecutive codes of a row (possibly unaligned: read with memcpy); `columns` is a
-/// multiple of 32. Compute is fp32: codes are widened to float and multiplied by their scale.
+/// q8 layout (WeightFormat.q8): `values` holds int8 codes row by row, `scales` one scale per block
+/// of 32 consecutive codes of a row, fp16 bits when `half_scales` (GGUF Q8_0's width) and fp32
+/// otherwise (files converted before), possibly unaligned; `columns` is a multiple of 32. Compute
+/// is fp32: codes are widened to float and multiplied by their scale (exactly: a code has 8
+/// significant bits, an fp16 scale 11).
 
-/// 1 when this CPU runs the AVX2+FMA kernels below.
+/// fp32 of fp16 bits, exactly: subnormals (m·2^-24) included, infinities and NaN kept. Portable C,
+/// shared by the Swift modules (q8 scales in TensorCore, F16 tensors in ModelIO).
+static inline float cpu_kernels_half_to_float(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, fraction = h & 0x3FF;
+    union { uint32_t u; float f; } v;
+    if (exponent == 0) {
+        const float magnitude = (float)fraction * (1.0f / 16777216.0f);
+        return sign ? -magnitude : magnitude;
+    }
+    v.u = sign | (exponent == 0x1F ? 0x7F800000u | (fraction << 13) : ((exponent + 112) << 23) | (fraction << 13));
+    return v.f;
+}
+
+/// 1 when this CPU runs the AVX2+FMA kernels below (and has F16C, for fp16 scales).
 int cpu_kernels_available(void);
 
 /// 1 when this CPU has the AVX-512 subset (F, BW, VL, DQ) of the one-row products' 512-bit
@@ -22,11 +37,12 @@ int cpu_kernels_available(void);
 int cpu_kernels_avx512_available(void);
 
 /// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end); x in natural order.
-void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, long columns, long start, long end,
-                              const float *x, float *y, const float *bias, int wide);
+void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                              long end, const float *x, float *y, const float *bias, int wide);
 
 /// Rows [start, end) widened to fp32 in natural order, one after another in `out`.
-void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, long columns, long start, long end, float *out);
+void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                               long end, float *out);
 
 /// y[r] = bias[r] (or 0) + Σ_c w[r][c]·xp[c] for r in [start, end); bf16 rows, `xp` in the pair lane
 /// order of WeightKernels (per 32 columns: the 16 even columns, then the 16 odd ones).

@@ -15,8 +15,9 @@ import TensorCore
 ///
 /// A converted safetensors file stores matrix NAME as
 /// - bf16: `NAME` dtype BF16, shape [out, in];
-/// - q8: `NAME` dtype I8, shape [out, in] (the codes q) and `NAME.scales` dtype F32, shape
-///   [out, in/32] (one scale per block of 32 consecutive weights of a row); the weight is q·scale;
+/// - q8: `NAME` dtype I8, shape [out, in] (the codes q) and `NAME.scales` dtype F16, shape
+///   [out, in/32] (one scale per block of 32 consecutive weights of a row, GGUF Q8_0's width); the
+///   weight is q·scale. F32 scales (files converted before) are read too, in place as they are;
 /// and says `{"sentencevae.weights": "bf16"|"q8"}` in its `__metadata__`. Loading such a file in
 /// the format it holds reads the matrices in place from the file mapping; any other combination
 /// (an fp32/fp16 checkpoint, a q8 file loaded as bf16 or f32, …) converts row by row.
@@ -72,7 +73,7 @@ public enum StoredMatrices {
         case let .bf16(p): return [try tensor(name, .bf16, shape, p)]
         case let .q8(values, scales):
             return [try tensor(name, .i8, shape, values),
-                    try tensor(name + scalesSuffix, .f32, [matrix.rows, matrix.columns / WeightFormat.q8BlockSize], scales)]
+                    try tensor(name + scalesSuffix, scales.half ? .f16 : .f32, [matrix.rows, matrix.columns / WeightFormat.q8BlockSize], scales.base)]
         }
     }
 
@@ -112,8 +113,8 @@ public enum StoredMatrices {
 }
 
 /// A checkpoint matrix read row by row as fp32, whatever it is stored as: F32/F16/BF16/F64, or
-/// q8 (I8 codes plus F32 scales). A q8 matrix's scales are checked here, so a broken file is a
-/// message naming the tensor, not a crash.
+/// q8 (I8 codes plus F16 or F32 scales). A q8 matrix's scales are checked here (shape, dtype, and
+/// every one finite), so a broken file is a message naming the tensor, not a crash or NaN logits.
 private struct MatrixSource {
     let name: String
     let values: TensorData
@@ -137,15 +138,30 @@ private struct MatrixSource {
                 throw fail("int8 (q8) rows of \(columns) weights are not whole blocks of \(WeightFormat.q8BlockSize)")
             }
             guard let s = dict[scalesName] else {
-                throw fail("stored as int8 (q8) but \(scalesName) is missing; a q8 matrix needs its F32 scales [out, in/\(WeightFormat.q8BlockSize)] (re-convert with `sentencevae convert`)")
+                throw fail("stored as int8 (q8) but \(scalesName) is missing; a q8 matrix needs its F16 scales [out, in/\(WeightFormat.q8BlockSize)] (re-convert with `sentencevae convert`)")
             }
             let expected = [rows, columns / WeightFormat.q8BlockSize]
-            guard s.dtype == .f32, s.shape == expected else {
-                throw fail("\(scalesName) is \(s.dtype.rawValue) \(s.shape); the q8 matrix [\(rows), \(columns)] needs F32 scales \(expected) (one per block of \(WeightFormat.q8BlockSize) weights along a row)")
+            guard s.dtype == .f16 || s.dtype == .f32, s.shape == expected else {
+                throw fail("\(scalesName) is \(s.dtype.rawValue) \(s.shape); the q8 matrix [\(rows), \(columns)] needs F16 (or F32) scales \(expected) (one per block of \(WeightFormat.q8BlockSize) weights along a row)")
+            }
+            if let bad = try Self.firstNonFinite(s) {
+                throw fail("\(scalesName) holds \(bad.value) at element \(bad.index); q8 scales must be finite (the file is damaged: re-convert with `sentencevae convert`)")
             }
             scales = s
         default:
             throw fail("dtype \(t.dtype.rawValue) is not a weight format (F32, F16, BF16, F64, or I8 with .scales)")
+        }
+    }
+
+    /// The first scale that is not finite (and its index), if any.
+    private static func firstNonFinite(_ s: TensorData) throws -> (value: Float, index: Int)? {
+        try s.withContiguousBytes { raw in
+            for i in 0..<s.elementCount {
+                let v = s.dtype == .f16 ? FloatBits.f16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                                        : raw.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+                if !v.isFinite { return (v, i) }
+            }
+            return nil
         }
     }
 
@@ -161,7 +177,8 @@ private struct MatrixSource {
             return WeightMatrix(rows: rows, columns: columns, storage: .bf16(p), owner: values.storage)
         case .i8:
             guard let scales, let q = start(values), let s = start(scales) else { return nil }
-            return WeightMatrix(rows: rows, columns: columns, storage: .q8(values: q, scales: s), owner: Owners(values.storage, scales.storage))
+            return WeightMatrix(rows: rows, columns: columns, storage: .q8(values: q, scales: Q8Scales(s, half: scales.dtype == .f16)),
+                                owner: Owners(values.storage, scales.storage))
         default:
             return nil
         }
@@ -181,13 +198,12 @@ private struct MatrixSource {
             case .f64:
                 return try body { r, out in for c in 0..<n { out[c] = Float(raw.loadUnaligned(fromByteOffset: 8 * (r * n + c), as: Double.self)) } }
             default:   // i8 with scales (checked in init)
+                let half = scales!.dtype == .f16
                 return try scales!.withContiguousBytes { s in
-                    let blocks = n / WeightFormat.q8BlockSize
+                    guard let base = s.baseAddress else { return try body { _, _ in } }   // no blocks: nothing to read
+                    let q8 = Q8Scales(base, half: half), blocks = n / WeightFormat.q8BlockSize
                     return try body { r, out in
-                        for c in 0..<n {
-                            let scale = s.loadUnaligned(fromByteOffset: 4 * (r * blocks + c / WeightFormat.q8BlockSize), as: Float.self)
-                            out[c] = Float(Int8(bitPattern: raw[r * n + c])) * scale
-                        }
+                        for c in 0..<n { out[c] = Float(Int8(bitPattern: raw[r * n + c])) * q8[r * blocks + c / WeightFormat.q8BlockSize] }
                     }
                 }
             }

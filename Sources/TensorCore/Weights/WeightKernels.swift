@@ -120,16 +120,16 @@ enum WeightKernels {
 
     /// `Σ q·scale·x` over one q8 row of `n` weights (whole blocks): each block's sum is scaled once.
     @inline(__always)
-    static func dotQ8(_ q: UnsafeRawPointer, _ scales: UnsafeRawPointer, _ xp: UnsafePointer<Float>, count n: Int) -> Float {
+    static func dotQ8(_ q: UnsafeRawPointer, _ scales: Q8Scales, _ xp: UnsafePointer<Float>, count n: Int) -> Float {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
         var b = 0, i = 0
         while i + 2 * group <= n {
-            a0 += q8BlockDot(q + i, xp + i) * scales.loadUnaligned(fromByteOffset: 4 * b, as: Float.self)
-            a1 += q8BlockDot(q + i + group, xp + i + group) * scales.loadUnaligned(fromByteOffset: 4 * b + 4, as: Float.self)
+            a0 += q8BlockDot(q + i, xp + i) * scales[b]
+            a1 += q8BlockDot(q + i + group, xp + i + group) * scales[b + 1]
             b += 2
             i += 2 * group
         }
-        if i < n { a0 += q8BlockDot(q + i, xp + i) * scales.loadUnaligned(fromByteOffset: 4 * b, as: Float.self) }
+        if i < n { a0 += q8BlockDot(q + i, xp + i) * scales[b] }
         return horizontalSum(a0 + a1)
     }
 
@@ -144,10 +144,11 @@ enum WeightKernels {
         case let .bf16(w):
             for r in range { y[r] = (bias?[r] ?? 0) + dotBF16(w + 2 * r * n, xp, count: n) }
         case let .q8(values, scales) where native:
-            cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, xp, y, bias, wide)
+            cpu_kernels_q8_gemv_rows(values.assumingMemoryBound(to: Int8.self), scales.base, scales.half ? 1 : 0, n,
+                                     range.lowerBound, range.upperBound, xp, y, bias, wide)
         case let .q8(values, scales):
             let blocks = n / group
-            for r in range { y[r] = (bias?[r] ?? 0) + dotQ8(values + r * n, scales + 4 * r * blocks, xp, count: n) }
+            for r in range { y[r] = (bias?[r] ?? 0) + dotQ8(values + r * n, scales.advanced(by: r * blocks), xp, count: n) }
         }
     }
 
@@ -170,12 +171,13 @@ enum WeightKernels {
                 for c in whole..<n { o[c] = WeightEncoding.float(bf16: row.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)) }
             }
         case let .q8(values, scales) where native:
-            cpu_kernels_q8_widen_rows(values.assumingMemoryBound(to: Int8.self), scales, n, range.lowerBound, range.upperBound, out)
+            cpu_kernels_q8_widen_rows(values.assumingMemoryBound(to: Int8.self), scales.base, scales.half ? 1 : 0, n,
+                                      range.lowerBound, range.upperBound, out)
         case let .q8(values, scales):
             // Rows are whole blocks, so a run of rows is a run of blocks.
             let first = range.lowerBound * n / group
             for b in 0..<(range.count * n / group) {
-                let s = scales.loadUnaligned(fromByteOffset: 4 * (first + b), as: Float.self)
+                let s = scales[first + b]
                 let (f0, f1, f2, f3) = q8Block(values + (first + b) * group)
                 let o = UnsafeMutableRawPointer(out + b * group)
                 o.storeBytes(of: f0 * s, toByteOffset: 0, as: SIMD8<Float>.self)
@@ -196,7 +198,7 @@ enum WeightKernels {
         case let .q8(values, scales):
             let blocks = n / group
             for c in 0..<n {
-                let s = scales.loadUnaligned(fromByteOffset: 4 * (r * blocks + c / group), as: Float.self)
+                let s = scales[r * blocks + c / group]
                 out[c] = Float(Int8(bitPattern: values.load(fromByteOffset: r * n + c, as: UInt8.self))) * s
             }
         }

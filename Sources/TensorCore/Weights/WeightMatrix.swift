@@ -12,8 +12,8 @@ public final class WeightMatrix: @unchecked Sendable {
         case f32(UnsafePointer<Float>)
         /// `rows × columns` bfloat16 bit patterns (UInt16, little-endian).
         case bf16(UnsafeRawPointer)
-        /// `rows × columns` Int8 and `rows × columns/32` Float32 scales (one per block of a row).
-        case q8(values: UnsafeRawPointer, scales: UnsafeRawPointer)
+        /// `rows × columns` Int8 and `rows × columns/32` scales (one per block of a row).
+        case q8(values: UnsafeRawPointer, scales: Q8Scales)
     }
 
     public let rows: Int
@@ -62,7 +62,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case .q8:
             let blocks = columns / WeightFormat.q8BlockSize
             let values = base.bindMemory(to: Int8.self, capacity: rows * columns)
-            let scales = (base + rows * columns).bindMemory(to: Float.self, capacity: rows * blocks)
+            let scales = (base + rows * columns).bindMemory(to: UInt16.self, capacity: rows * blocks)
             for r in 0..<rows {
                 try row(r, line)
                 for b in 0..<blocks {
@@ -70,7 +70,7 @@ public final class WeightMatrix: @unchecked Sendable {
                     scales[r * blocks + b] = try WeightEncoding.q8Block(line + start, values: values + r * columns + start)
                 }
             }
-            self.init(rows: rows, columns: columns, storage: .q8(values: UnsafeRawPointer(values), scales: UnsafeRawPointer(scales)), owner: buffer)
+            self.init(rows: rows, columns: columns, storage: .q8(values: UnsafeRawPointer(values), scales: Q8Scales(UnsafeRawPointer(scales), half: true)), owner: buffer)
         }
     }
 
@@ -88,16 +88,20 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// Bytes a matrix of this shape takes in `format` (q8: values, then scales).
+    /// Bytes a matrix of this shape takes in `format` (q8: values, then fp16 scales).
     public static func byteCount(rows: Int, columns: Int, format: WeightFormat) -> Int {
         switch format {
         case .f32: rows * columns * 4
         case .bf16: rows * columns * 2
-        case .q8: rows * columns + rows * (columns / WeightFormat.q8BlockSize) * 4
+        case .q8: rows * columns + rows * (columns / WeightFormat.q8BlockSize) * 2
         }
     }
 
-    public var byteCount: Int { Self.byteCount(rows: rows, columns: columns, format: format) }
+    /// Bytes this matrix reads (a q8 matrix from a file converted before fp16 scales has fp32 ones).
+    public var byteCount: Int {
+        if case let .q8(_, scales) = storage, !scales.half { return rows * columns + rows * (columns / WeightFormat.q8BlockSize) * 4 }
+        return Self.byteCount(rows: rows, columns: columns, format: format)
+    }
 
     /// Rows `range` as a matrix sharing this one's memory (e.g. q, k or v of a packed projection).
     public func rows(_ range: Range<Int>) -> WeightMatrix {
@@ -108,7 +112,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case let .f32(p): part = .f32(p + first * columns)
         case let .bf16(p): part = .bf16(p + first * columns * 2)
         case let .q8(values, scales):
-            part = .q8(values: values + first * columns, scales: scales + first * (columns / WeightFormat.q8BlockSize) * 4)
+            part = .q8(values: values + first * columns, scales: scales.advanced(by: first * (columns / WeightFormat.q8BlockSize)))
         }
         return WeightMatrix(rows: range.count, columns: columns, storage: part, owner: self)
     }
@@ -118,6 +122,29 @@ public final class WeightMatrix: @unchecked Sendable {
         precondition(r >= 0 && r < rows, "row \(r) outside 0..<\(rows)")
         WeightKernels.decodeRow(storage, columns: columns, r, into: out)
     }
+}
+
+/// Where a q8 matrix's scales are and how wide: fp16 (GGUF Q8_0's width, what conversion writes)
+/// or fp32 (files converted before fp16 scales, read in place as they are).
+public struct Q8Scales {
+    public let base: UnsafeRawPointer
+    public let half: Bool
+
+    public init(_ base: UnsafeRawPointer, half: Bool) {
+        self.base = base
+        self.half = half
+    }
+
+    public var bytesPerScale: Int { half ? 2 : 4 }
+
+    /// Scale `i` (possibly unaligned).
+    @inline(__always) public subscript(i: Int) -> Float {
+        half ? WeightEncoding.float(half: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+             : base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+    }
+
+    /// The scales from block `blocks` on.
+    public func advanced(by blocks: Int) -> Q8Scales { Q8Scales(base + blocks * bytesPerScale, half: half) }
 }
 
 /// A 64-byte-aligned buffer that a converted `WeightMatrix` owns.
