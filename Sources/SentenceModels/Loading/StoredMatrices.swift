@@ -144,7 +144,7 @@ private struct MatrixSource {
             guard s.dtype == .f16 || s.dtype == .f32, s.shape == expected else {
                 throw fail("\(scalesName) is \(s.dtype.rawValue) \(s.shape); the q8 matrix [\(rows), \(columns)] needs F16 (or F32) scales \(expected) (one per block of \(WeightFormat.q8BlockSize) weights along a row)")
             }
-            if let bad = try Self.firstNonFinite(s) {
+            if let bad = Self.firstNonFinite(s) {
                 throw fail("\(scalesName) holds \(bad.value) at element \(bad.index); q8 scales must be finite (the file is damaged: re-convert with `sentencevae convert`)")
             }
             scales = s
@@ -154,13 +154,11 @@ private struct MatrixSource {
     }
 
     /// The first scale that is not finite (and its index), if any.
-    private static func firstNonFinite(_ s: TensorData) throws -> (value: Float, index: Int)? {
-        try s.withContiguousBytes { raw in
-            for i in 0..<s.elementCount {
-                let v = s.dtype == .f16 ? FloatBits.f16ToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                                        : raw.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
-                if !v.isFinite { return (v, i) }
-            }
+    private static func firstNonFinite(_ s: TensorData) -> (value: Float, index: Int)? {
+        s.withContiguousBytes { raw in
+            guard let base = raw.baseAddress else { return nil }   // no scales
+            let scales = Q8Scales(base, half: s.dtype == .f16)
+            for i in 0..<s.elementCount where !scales[i].isFinite { return (scales[i], i) }
             return nil
         }
     }

@@ -99,8 +99,8 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Bytes this matrix reads (a q8 matrix from a file converted before fp16 scales has fp32 ones).
     public var byteCount: Int {
-        if case let .q8(_, scales) = storage, !scales.half { return rows * columns + rows * (columns / WeightFormat.q8BlockSize) * 4 }
-        return Self.byteCount(rows: rows, columns: columns, format: format)
+        guard case let .q8(_, scales) = storage else { return Self.byteCount(rows: rows, columns: columns, format: format) }
+        return rows * columns + rows * (columns / WeightFormat.q8BlockSize) * scales.bytesPerScale
     }
 
     /// Rows `range` as a matrix sharing this one's memory (e.g. q, k or v of a packed projection).
