@@ -325,9 +325,12 @@ public enum BLAS {
         var own = false
         /// The kernel's AVX-512 version (`NativeKernels.avx512`), read once per product.
         var wide: Int32 = 0
+        /// Our kernel's rows, shared so that no thread waits on a slower one (`RowParts`).
+        var parts: RowParts? = nil
     }
 
-    /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads.
+    /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads;
+    /// our kernel's rows are shared through `RowParts` instead.
     private static func gemv(_ args: GemvBlocks) {
         let outputs = args.transposed ? args.cols : args.rows
         var args = args
@@ -336,6 +339,19 @@ public enum BLAS {
         args = GemvBlocks(transposed: args.transposed, rows: args.rows, cols: args.cols, matrix: args.matrix, ld: args.ld,
                           x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block,
                           own: !args.transposed && args.incX == 1 && NativeKernels.enabled, wide: NativeKernels.avx512 ? 1 : 0)
+        if args.own && tasks > 1 {
+            RowParts.with(count: tasks, rows: args.rows, rowBytes: 4 * args.cols) { parts in
+                args.parts = parts
+                Threads.shared.run(tasks, context: &args) { context, i in
+                    let g = context!.assumingMemoryBound(to: GemvBlocks.self).pointee
+                    g.parts!.forEach(task: i) { range in
+                        cpu_kernels_f32_gemv_rows(g.matrix, g.ld, g.cols, range.lowerBound, range.upperBound, g.x, g.y, g.incY,
+                                                  g.beta == 0 ? 0 : 1, g.wide)
+                    }
+                }
+            }
+            return
+        }
         Threads.shared.run((outputs + block - 1) / block, context: &args) { context, i in
             let g = context!.assumingMemoryBound(to: GemvBlocks.self).pointee
             let start = i * g.block

@@ -305,4 +305,53 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: 8)), [Int](repeating: 1, count: 8))
         hits.deallocate()
     }
+
+    /// Each task's ranges of `RowParts`, run on a pool of `threads`; `delayed` tasks sleep first.
+    private func takenRanges(rows: Int, tasks: Int, rowBytes: Int, threads: Int, delayed: Set<Int> = []) -> [[Range<Int>]] {
+        let pool = ThreadPool(threadCount: threads)
+        defer { pool.shutdown() }
+        final class Taken: @unchecked Sendable { var ranges: [[Range<Int>]] = [] }
+        let taken = Taken()
+        taken.ranges = Array(repeating: [], count: tasks)
+        RowParts.with(count: tasks, rows: rows, rowBytes: rowBytes) { parts in
+            pool.run(tasks) { i in
+                if delayed.contains(i) { usleep(50_000) }
+                parts.forEach(task: i) { taken.ranges[i].append($0) }
+            }
+        }
+        return taken.ranges
+    }
+
+    func testRowPartsCoverEveryRowOnceOnLineBoundaries() {
+        for rows in [1, 15, 16, 17, 100, 768, 1000, 3072, 50272] {
+            for tasks in 1...4 {
+                for rowBytes in [256, 3072, 12288] {
+                    let ranges = takenRanges(rows: rows, tasks: tasks, rowBytes: rowBytes, threads: 3).flatMap { $0 }
+                    let sorted = ranges.sorted { $0.lowerBound < $1.lowerBound }
+                    var next = 0
+                    for r in sorted {
+                        XCTAssertEqual(r.lowerBound, next, "rows \(rows) tasks \(tasks): a gap or an overlap at \(next)")
+                        XCTAssertFalse(r.isEmpty)
+                        XCTAssertEqual(r.lowerBound % 16, 0, "rows \(rows) tasks \(tasks): \(r) starts inside a line of y")
+                        XCTAssertTrue(r.upperBound % 16 == 0 || r.upperBound == rows)
+                        next = r.upperBound
+                    }
+                    XCTAssertEqual(next, rows, "rows \(rows) tasks \(tasks)")
+                }
+            }
+        }
+    }
+
+    func testRowPartsOwnerTakesItsPartInOrderAndOthersTakeOverALateTask() {
+        // Unhindered, each task takes its own part front to back, a chunk (64 KB of rows) at a time.
+        let even = takenRanges(rows: 4096, tasks: 1, rowBytes: 3072, threads: 1)
+        XCTAssertEqual(even[0].first, 0..<16)                 // 65536 / 3072 → 21 → 16 rows
+        XCTAssertEqual(even[0].map(\.count).reduce(0, +), 4096)
+        // A task that starts 50 ms late finds its part taken by the others.
+        let late = takenRanges(rows: 50272, tasks: 2, rowBytes: 1536, threads: 2, delayed: [1])
+        XCTAssertEqual(late[1], [])
+        XCTAssertEqual(late[0].map(\.count).reduce(0, +), 50272)
+        XCTAssertEqual(late[0].first, 0..<32)                 // its own part first, from the front
+        XCTAssertEqual(late[0].filter { $0.lowerBound >= 25136 }.first, 37696..<50272)  // then the upper half of the rest
+    }
 }

@@ -54,6 +54,20 @@ void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long star
 void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long start, long end, const float *x,
                                float *y, long inc_y, int accumulate, int wide);
 
+/// The output rows [0, rows) of a one-row product shared by `count` threads so that none waits
+/// long for another: each thread takes its own part (row i·rows/count onwards) from the front,
+/// `chunk` rows at a time, so it streams its rows in order; then it takes the upper half of what
+/// is left of the other parts, part by part, until every part is empty. A thread that starts late
+/// or reads slower so does fewer rows: over fixed halves, OPT-125m decoding's caller waited 7–35 %
+/// of its own time for the worker (AMD Zen 4 VM; BENCHMARKS.md).
+///
+/// `parts` is `count` × CPU_KERNELS_ROW_PART_BYTES bytes, 64-byte aligned, set by `_init` before the
+/// threads start. `_take` returns 0 when no rows are left, else 1 with [*start, *end) taken (never
+/// empty; boundaries are multiples of 16 rows except at `rows`).
+enum { CPU_KERNELS_ROW_PART_BYTES = 64 };
+void cpu_kernels_row_parts_init(void *parts, long count, long rows);
+int cpu_kernels_row_parts_take(void *parts, long count, long self, long chunk, long *start, long *end);
+
 /// Row-major C[m,n] = op(A)·op(B) (+ C when `accumulate`), op(A) of shape [m,k] (A stored [k,m] when
 /// `trans_a`), op(B) of shape [k,n] (B stored [n,k] when `trans_b`, a Linear weight's layout); one
 /// thread, AVX2+FMA (SGEMM.c): call only where `cpu_kernels_available()`; with `wide`, in 512-bit

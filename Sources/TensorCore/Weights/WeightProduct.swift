@@ -4,8 +4,8 @@ extension WeightMatrix {
     /// `out[n, rows] = x[n, columns]·Wᵀ (+ bias)`: a `Linear` layer's product.
     ///
     /// - fp32 weights go to BLAS as before (sgemv for one row, threaded sgemm otherwise).
-    /// - One row of compact weights (decoding): the SIMD dot kernels, output rows split across the
-    ///   thread pool like `BLAS.gemvRows`.
+    /// - One row of compact weights (decoding): the SIMD dot kernels, output rows shared across the
+    ///   thread pool (`RowParts`) like `BLAS.gemvRows`.
     /// - Several rows of compact weights (a prompt, a batch of sentences): where our few-rows tiles
     ///   take the product, each thread packs the input once and takes 48 output rows at a time,
     ///   widened into its own buffers (`BLAS.widenedLinear`); elsewhere tiles of `tileRows` output
@@ -37,16 +37,32 @@ extension WeightMatrix {
         let scratch: UnsafeMutablePointer<Float>?    // tileRows × columns floats per task
     }
 
+    /// Arguments of a one-row product's tasks.
+    private struct GemvArguments {
+        let storage: Storage
+        let columns: Int
+        let x: UnsafePointer<Float>                  // in the kernels' lane order
+        let y: UnsafeMutablePointer<Float>
+        let bias: UnsafePointer<Float>?
+        let parts: RowParts
+    }
+
     private func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
-        let tasks = rows * columns < 1 << 16 ? 1 : Threads.shared.threadCount
-        let block = ((rows + tasks - 1) / tasks + 15) / 16 * 16
+        let tasks = rows * columns < 1 << 16 ? 1 : min(Threads.shared.threadCount, (rows + 15) / 16)
         TileScratch.with(count: columns) { xp in
             WeightKernels.permute(x, columns: columns, for: storage, into: xp)
-            var args = Arguments(storage: storage, rows: rows, columns: columns, n: 1, x: xp, out: y, bias: bias, block: block, scratch: nil)
-            Threads.shared.run((rows + block - 1) / block, context: &args) { context, i in
-                let a = context!.assumingMemoryBound(to: Arguments.self).pointee
-                let start = i * a.block
-                WeightKernels.gemvRows(a.storage, columns: a.columns, start..<min(start + a.block, a.rows), xp: a.x, y: a.out, bias: a.bias)
+            if tasks == 1 {
+                WeightKernels.gemvRows(storage, columns: columns, 0..<rows, xp: xp, y: y, bias: bias)
+                return
+            }
+            RowParts.with(count: tasks, rows: rows, rowBytes: byteCount / rows) { parts in
+                var args = GemvArguments(storage: storage, columns: columns, x: xp, y: y, bias: bias, parts: parts)
+                Threads.shared.run(tasks, context: &args) { context, i in
+                    let a = context!.assumingMemoryBound(to: GemvArguments.self).pointee
+                    a.parts.forEach(task: i) { range in
+                        WeightKernels.gemvRows(a.storage, columns: a.columns, range, xp: a.x, y: a.y, bias: a.bias)
+                    }
+                }
             }
         }
     }
