@@ -220,4 +220,34 @@ final class WeightMatrixTests: XCTestCase {
             if !fp32Scales { XCTAssertEqual(m.byteCount, Int(Double(96 * 64) * format.bytesPerWeight), "\(format)") }
         }
     }
+
+    func testWeightSlabsPackBuffersApartAndLiveAsLongAsTheirBuffers() {
+        // A slab hands out its bytes in order, each piece 64-byte aligned, until too few are left.
+        let slab = WeightSlab(capacity: WeightSlab.page)
+        XCTAssertEqual(Int(bitPattern: slab.base) % WeightSlab.page, 0)
+        let sizes = [128, 64, 1_179_648, 4096]
+        let pieces = sizes.map { slab.take($0)! }
+        XCTAssertEqual(pieces.map { $0 - slab.base }, [0, 128, 192, 1_179_840])
+        XCTAssertNil(slab.take(WeightSlab.page - 1_183_936 + 64))
+        XCTAssertNotNil(slab.take(WeightSlab.page - 1_183_936))
+        // Buffers: 64-byte aligned, never overlapping (each keeps what was written to it).
+        let buffers = [100, 1, 4096, 1_179_648, 63, WeightSlab.size / 2 + 1].map { WeightBuffer(byteCount: $0) }
+        for (k, b) in buffers.enumerated() {
+            XCTAssertEqual(Int(bitPattern: b.pointer) % 64, 0)
+            b.pointer.initializeMemory(as: UInt8.self, repeating: UInt8(k + 1), count: b.byteCount)
+        }
+        for (k, b) in buffers.enumerated() {
+            XCTAssertTrue(UnsafeRawBufferPointer(start: b.pointer, count: b.byteCount).allSatisfy { $0 == UInt8(k + 1) }, "buffer \(k) overwritten")
+        }
+        // A buffer over half a slab gets a slab of its own, in whole 2 MB pages, freed with it.
+        XCTAssertFalse(buffers[5].slab === buffers[0].slab)
+        XCTAssertEqual(buffers[5].slab.capacity, WeightSlab.size / 2 + WeightSlab.page)
+        weak var released: WeightSlab?
+        do {
+            let large = WeightBuffer(byteCount: WeightSlab.size)
+            released = large.slab
+            XCTAssertNotNil(released)
+        }
+        XCTAssertNil(released, "a slab outlived its last buffer")
+    }
 }

@@ -146,16 +146,3 @@ public struct Q8Scales {
     /// The scales from block `blocks` on.
     public func advanced(by blocks: Int) -> Q8Scales { Q8Scales(base + blocks * bytesPerScale, half: half) }
 }
-
-/// A 64-byte-aligned buffer that a converted `WeightMatrix` owns.
-public final class WeightBuffer: @unchecked Sendable {
-    public let pointer: UnsafeMutableRawPointer
-    public let byteCount: Int
-
-    public init(byteCount: Int) {
-        self.byteCount = byteCount
-        pointer = .allocate(byteCount: max(byteCount, 1), alignment: 64)
-    }
-
-    deinit { pointer.deallocate() }
-}
