@@ -1,8 +1,10 @@
 #include "CPUKernels.h"
 
 #include <stdint.h>
-#if defined(__linux__)
+#if defined(__linux__) || defined(__APPLE__)
 #include <sys/mman.h>
+#endif
+#if defined(__linux__)
 #ifndef MADV_HUGEPAGE
 #define MADV_HUGEPAGE 14   // Linux's value; glibc hides the name in strict ISO C modes
 #endif
@@ -17,6 +19,33 @@ void cpu_kernels_advise_huge_pages(void *base, size_t bytes) {
     const uintptr_t start = ((uintptr_t)base + huge - 1) & ~(huge - 1);
     const uintptr_t end = ((uintptr_t)base + bytes) & ~(huge - 1);
     if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)base;
+    (void)bytes;
+#endif
+}
+
+void *cpu_kernels_map_huge(size_t bytes) {
+#if defined(__linux__) || defined(__APPLE__)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    // Reserve 2 MB more than asked, keep the aligned stretch and give the slack either side back.
+    char *reserved = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (reserved == MAP_FAILED) return NULL;
+    char *start = (char *)(((uintptr_t)reserved + huge - 1) & ~(huge - 1));
+    if (start > reserved) munmap(reserved, (size_t)(start - reserved));
+    const size_t tail = (size_t)(reserved + bytes + huge - (start + bytes));
+    if (tail > 0) munmap(start + bytes, tail);
+    cpu_kernels_advise_huge_pages(start, bytes);
+    return start;
+#else
+    (void)bytes;
+    return NULL;
+#endif
+}
+
+void cpu_kernels_unmap(void *base, size_t bytes) {
+#if defined(__linux__) || defined(__APPLE__)
+    if (base != NULL) munmap(base, bytes);
 #else
     (void)base;
     (void)bytes;

@@ -249,5 +249,11 @@ final class WeightMatrixTests: XCTestCase {
             XCTAssertNotNil(released)
         }
         XCTAssertNil(released, "a slab outlived its last buffer")
+        // Parameters made to be loaded take zeros from slabs too, never bytes handed out before.
+        let a = Storage(zeroedCount: 70_000), b = Storage(zeroedCount: 70_000)
+        XCTAssertEqual(Int(bitPattern: a.pointer) % 64, 0)
+        a.pointer.update(repeating: 1, count: a.count)
+        XCTAssertTrue(UnsafeBufferPointer(start: b.pointer, count: b.count).allSatisfy { $0 == 0 })
+        XCTAssertTrue(UnsafeBufferPointer(start: a.pointer, count: a.count).allSatisfy { $0 == 1 })
     }
 }

@@ -122,4 +122,9 @@ void cpu_kernels_name_thread(const char *name);
 /// (Intel Xeon, alternating builds); filling a 100 MB array takes 50 page faults instead of 25,000.
 void cpu_kernels_advise_huge_pages(void *base, size_t bytes);
 
+/// `bytes` (a multiple of 2 MB) of fresh zeroed memory at a 2 MB-aligned address, advised as above
+/// (TensorCore's WeightSlab); NULL when the system refuses. Give it back with `cpu_kernels_unmap`.
+void *cpu_kernels_map_huge(size_t bytes);
+void cpu_kernels_unmap(void *base, size_t bytes);
+
 #endif
