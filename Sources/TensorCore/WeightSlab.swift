@@ -8,9 +8,9 @@ import Foundation
 /// Decoding streams every matrix once per token; on 4 KB pages each 4 KB read costs a TLB miss, a
 /// nested page walk in a VM. A matrix needs 4 MB of its own to hold one whole 2 MB page, and most
 /// are smaller (OPT-125m's 768×768: 2.4 MB in fp32, 1.2 MB in bf16), so they are packed one after
-/// another into 64 MB slabs (a larger matrix gets a slab of its own). Streaming bf16 rows from 2 MB pages ran 1.1× as fast as from 4 KB pages
-/// (C harness), OPT-125m's bf16 decode 1.06× (AMD Zen 4 VM, 2 threads; BENCHMARKS.md). A slab is
-/// freed with its last buffer; its memory is not reused before that.
+/// another into 64 MB slabs (a matrix over 32 MB gets a slab of its own). OPT-125m decoding from
+/// slabs ran 1.06× (bf16) and 1.08× (fp32) as fast (AMD Zen 4 VM, 2 threads; BENCHMARKS.md). A slab
+/// is freed with its last buffer; its memory is not reused before that.
 final class WeightSlab: @unchecked Sendable {
     static let size = 64 << 20
     static let page = 2 << 20

@@ -62,8 +62,8 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 /// of its own time for the worker (AMD Zen 4 VM; BENCHMARKS.md).
 ///
 /// `parts` is `count` × CPU_KERNELS_ROW_PART_BYTES bytes, 64-byte aligned, set by `_init` before the
-/// threads start. `_take` returns 0 when no rows are left, else 1 with [*start, *end) taken (never
-/// empty; boundaries are multiples of 16 rows except at `rows`).
+/// threads start; `rows` < 2^32. `_take` returns 0 when no rows are left, else 1 with [*start, *end)
+/// taken (never empty; boundaries are multiples of 16 rows except at `rows`).
 enum { CPU_KERNELS_ROW_PART_BYTES = 64 };
 void cpu_kernels_row_parts_init(void *parts, long count, long rows);
 int cpu_kernels_row_parts_take(void *parts, long count, long self, long chunk, long *start, long *end);
