@@ -131,7 +131,8 @@ AVX2 static void bf16_gemv_rows_avx2(const uint16_t *w, long n, long start, long
 
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias, int wide) {
-    if (wide) { cpu_kernels_bf16_gemv_rows_avx512(weights, columns, start, end, x, y, bias); return; }
+    if (wide == 1) { cpu_kernels_bf16_gemv_rows_avx512(weights, columns, start, end, x, y, bias); return; }
+    if (wide == 2) { cpu_kernels_bf16_gemv_one_row_avx512(weights, columns, start, end, x, y, bias); return; }
     bf16_gemv_rows_avx2(weights, columns, start, end, x, y, bias);
 }
 

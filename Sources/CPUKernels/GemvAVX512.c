@@ -124,6 +124,35 @@ AVX512 static inline float bf16_tail(const uint16_t *row, long whole, long n, co
     return total;
 }
 
+/// bf16 one row at a time, 64 columns a step into four accumulators, for AMD Zen 4, where the AVX2
+/// one-row kernel runs otherwise: Zen 4 splits each 512-bit operation in two but tracks it as one,
+/// so a row's lines take half the out-of-order window's entries, and more of them are in flight
+/// (OPT-125m bf16 decode 1.09×, median of 18 alternating pairs; in a C harness 1.17× while memory
+/// was fast, 0.95× while slow; BENCHMARKS.md). The four-stream order above is slower there.
+AVX512 void cpu_kernels_bf16_gemv_one_row_avx512(const uint16_t *w, long n, long start, long end, const float *xp,
+                                                 float *y, const float *bias) {
+    const long whole = n / 32 * 32;
+    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000);
+    for (long r = start; r < end; r++) {
+        const uint16_t *row = w + r * n;
+        __m512 e = _mm512_setzero_ps(), o = _mm512_setzero_ps(), e2 = e, o2 = e;
+        long g = 0;
+        for (; g + 64 <= whole; g += 64) {
+            const __m512i v = _mm512_loadu_si512((const void *)(row + g)), v2 = _mm512_loadu_si512((const void *)(row + g + 32));
+            e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), _mm512_loadu_ps(xp + g), e);
+            o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), _mm512_loadu_ps(xp + g + 16), o);
+            e2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v2, 16)), _mm512_loadu_ps(xp + g + 32), e2);
+            o2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v2, high)), _mm512_loadu_ps(xp + g + 48), o2);
+        }
+        for (; g < whole; g += 32) {
+            const __m512i v = _mm512_loadu_si512((const void *)(row + g));
+            e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), _mm512_loadu_ps(xp + g), e);
+            o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), _mm512_loadu_ps(xp + g + 16), o);
+        }
+        y[r] = (bias ? bias[r] : 0) + _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(e, o), _mm512_add_ps(e2, o2))) + bf16_tail(row, whole, n, xp);
+    }
+}
+
 AVX512 void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long start, long end, const float *xp,
                                               float *y, const float *bias) {
     const long whole = n / 32 * 32, quarter = (end - start) / 4, ahead = stream_ahead_rows(2 * n, 12288) * n;
@@ -235,5 +264,9 @@ void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long start, lo
 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, int half_scales, long n, long start,
                                      long end, const float *x, float *y, const float *bias) {
     (void)values; (void)scales; (void)half_scales; (void)n; (void)start; (void)end; (void)x; (void)y; (void)bias;
+}
+void cpu_kernels_bf16_gemv_one_row_avx512(const uint16_t *w, long n, long start, long end, const float *xp,
+                                          float *y, const float *bias) {
+    (void)w; (void)n; (void)start; (void)end; (void)xp; (void)y; (void)bias;
 }
 #endif

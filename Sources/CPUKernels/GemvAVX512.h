@@ -35,5 +35,8 @@ void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long start, lo
                                        float *y, const float *bias);
 void cpu_kernels_q8_gemv_rows_avx512(const int8_t *values, const void *scales, int half_scales, long n, long start,
                                      long end, const float *x, float *y, const float *bias);
+/// bf16 one row at a time in 512-bit vectors, for CPUs that split them in halves (AMD Zen 4).
+void cpu_kernels_bf16_gemv_one_row_avx512(const uint16_t *w, long n, long start, long end, const float *xp,
+                                          float *y, const float *bias);
 
 #endif

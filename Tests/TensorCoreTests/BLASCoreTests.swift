@@ -113,6 +113,14 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: haswell, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: nil, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersAVX512(cpu: sapphireRapids, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
+        // bf16's one-row AVX-512 kernel is for AVX-512 in halves only: Zen 4 yes; Sapphire Rapids and
+        // Zen 5 (the four-stream kernels), Haswell, unknown, and the user's AVX2 choice no.
+        XCTAssertTrue(NativeKernels.prefersOneRowBF16AVX512(cpu: zen4, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: sapphireRapids, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: zen5, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: haswell, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: nil, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: zen4, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
         XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: nil, cpu: nil))
         #endif
     }

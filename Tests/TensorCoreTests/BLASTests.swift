@@ -353,5 +353,16 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(late[0].map(\.count).reduce(0, +), 50272)
         XCTAssertEqual(late[0].first, 0..<32)                 // its own part first, from the front
         XCTAssertEqual(late[0].filter { $0.lowerBound >= 25136 }.first, 37696..<50272)  // then the upper half of the rest
+        // Whole parts (the AVX-512 compact kernels): a task that starts on time takes its part in
+        // one range, as the fixed halves did.
+        var first: [Range<Int>] = []
+        RowParts.with(count: 2, rows: 50272, rowBytes: 1536, wholeParts: true) { parts in
+            for task in [1, 0] {
+                var start = 0, end = 0
+                XCTAssertEqual(cpu_kernels_row_parts_take(parts.words, 2, task, parts.chunk, &start, &end), 1)
+                first.append(start..<end)
+            }
+        }
+        XCTAssertEqual(first, [25136..<50272, 0..<25136])
     }
 }

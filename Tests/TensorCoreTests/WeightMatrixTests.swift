@@ -74,18 +74,20 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks (70: a 64-row tile and a rest).
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
-        let savedWide = NativeKernels.avx512
-        defer { NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide }
+        let savedWide = NativeKernels.avx512, savedOneRow = NativeKernels.oneRowBF16AVX512
+        defer { NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide; NativeKernels.oneRowBF16AVX512 = savedOneRow }
         for threads in [1, 2, 3] {
             Threads.count = threads
             // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones;
-            // a third time on the AVX-512 kernels where the CPU has AVX-512.
-            let cases: [(WeightFormat, Bool, Bool)] = [(.bf16, false, false), (.q8, false, false), (.f32, false, false)]
-                + (NativeKernels.supported ? [(.bf16, true, false), (.q8, true, false)] : [])
-                + (NativeKernels.avx512Supported ? [(.bf16, true, true), (.q8, true, true)] : [])
-            for (format, native, wide) in cases {
+            // again on the AVX-512 kernels where the CPU has AVX-512, bf16 on both of its (the
+            // full-width CPUs' four streams, and Zen 4's one row).
+            let cases: [(WeightFormat, Bool, Bool, Bool)] = [(.bf16, false, false, false), (.q8, false, false, false), (.f32, false, false, false)]
+                + (NativeKernels.supported ? [(.bf16, true, false, false), (.q8, true, false, false)] : [])
+                + (NativeKernels.avx512Supported ? [(.bf16, true, true, false), (.q8, true, true, false), (.bf16, true, false, true)] : [])
+            for (format, native, wide, oneRow) in cases {
                 NativeKernels.enabled = native
                 NativeKernels.avx512 = wide
+                NativeKernels.oneRowBF16AVX512 = oneRow
                 for (rows, columns) in shapes {
                     for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
                         seed += 2
@@ -99,9 +101,11 @@ final class WeightMatrixTests: XCTestCase {
             }
         }
         // bf16 rows that are not a multiple of 16 or 32 (scalar tails), one input row and several, in both kernels.
-        for (native, wide) in [(false, false)] + (NativeKernels.supported ? [(true, false)] : []) + (NativeKernels.avx512Supported ? [(true, true)] : []) {
+        for (native, wide, oneRow) in [(false, false, false)] + (NativeKernels.supported ? [(true, false, false)] : [])
+            + (NativeKernels.avx512Supported ? [(true, true, false), (true, false, true)] : []) {
             NativeKernels.enabled = native
             NativeKernels.avx512 = wide
+            NativeKernels.oneRowBF16AVX512 = oneRow
             for columns in [1, 15, 50, 70] {
                 for n in [1, 7] { try check(.bf16, rows: 9, columns: columns, n: n, bias: true, threads: Threads.count, seed: 99) }
             }

@@ -45,7 +45,10 @@ void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, int hal
                                long end, float *out);
 
 /// y[r] = bias[r] (or 0) + Σ_c w[r][c]·xp[c] for r in [start, end); bf16 rows, `xp` in the pair lane
-/// order of WeightKernels (per 32 columns: the 16 even columns, then the 16 odd ones).
+/// order of WeightKernels (per 32 columns: the 16 even columns, then the 16 odd ones). `wide` 1 runs
+/// the AVX-512 four-stream version as above; 2 an AVX-512 one-row version, for CPUs that have
+/// AVX-512 but split its operations in halves (AMD Zen 4; call only where
+/// `cpu_kernels_avx512_available()`); 0 the AVX2 one.
 void cpu_kernels_bf16_gemv_rows(const uint16_t *weights, long columns, long start, long end,
                                 const float *x, float *y, const float *bias, int wide);
 

@@ -29,6 +29,23 @@ public enum NativeKernels {
         didSet { if !avx512Supported { avx512 = false } }
     }
 
+    /// Whether bf16 one-row products run the AVX-512 one-row kernel instead of the AVX2 one, on CPUs
+    /// that have AVX-512 but split its operations in halves (AMD Zen 4), where the full-width
+    /// CPUs' four-stream kernels (`avx512`) are slower: half the instructions a row keeps the
+    /// memory busier (OPT-125m bf16 decode 1.09× on Zen 4, BENCHMARKS.md). fp32 and q8 keep their
+    /// AVX2 kernels there (q8's 512-bit one ran 0.97–0.99×). Tests switch it to check both.
+    nonisolated(unsafe) public static var oneRowBF16AVX512: Bool =
+        avx512Supported && prefersOneRowBF16AVX512(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment) {
+        didSet { if !avx512Supported { oneRowBF16AVX512 = false } }
+    }
+
+    /// The rule behind `oneRowBF16AVX512`: AVX-512 that does not run at full width, unless
+    /// `SENTENCEVAE_AVX2_KERNELS=1`.
+    static func prefersOneRowBF16AVX512(cpu: CPUFeatures?, environment: [String: String]) -> Bool {
+        guard let cpu else { return false }
+        return cpu.hasSkylakeXAVX512 && !cpu.runsAVX512AtFullWidth && environment["SENTENCEVAE_AVX2_KERNELS"] != "1"
+    }
+
     /// The rule behind `avx512`, a pure function of the CPU's facts so tests can ask it about CPUs
     /// this machine is not: yes on Intel's AVX-512 cores and AMD from Zen 5, no on Zen 4, on CPUs
     /// without AVX-512 or unknown, and where `SENTENCEVAE_AVX2_KERNELS=1`.

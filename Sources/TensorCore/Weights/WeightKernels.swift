@@ -28,6 +28,9 @@ enum WeightKernels {
     static var native: Bool { NativeKernels.enabled }
     /// The C one-row products' AVX-512 versions (`NativeKernels.avx512`).
     static var wide: Int32 { NativeKernels.avx512 ? 1 : 0 }
+    /// The bf16 one-row product's version: 1 as `wide`, 2 the AVX-512 one-row kernel
+    /// (`NativeKernels.oneRowBF16AVX512`), 0 AVX2.
+    static var bf16Kernel: Int32 { NativeKernels.avx512 ? 1 : NativeKernels.oneRowBF16AVX512 ? 2 : 0 }
 
     // MARK: Lane order
 
@@ -140,7 +143,7 @@ enum WeightKernels {
         case let .f32(w):
             for r in range { y[r] = (bias?[r] ?? 0) + Kernels.dot(w + r * n, xp, count: n) }
         case let .bf16(w) where native:
-            cpu_kernels_bf16_gemv_rows(w.assumingMemoryBound(to: UInt16.self), n, range.lowerBound, range.upperBound, xp, y, bias, wide)
+            cpu_kernels_bf16_gemv_rows(w.assumingMemoryBound(to: UInt16.self), n, range.lowerBound, range.upperBound, xp, y, bias, bf16Kernel)
         case let .bf16(w):
             for r in range { y[r] = (bias?[r] ?? 0) + dotBF16(w + 2 * r * n, xp, count: n) }
         case let .q8(values, scales) where native:
