@@ -55,7 +55,8 @@ extension WeightMatrix {
                 WeightKernels.gemvRows(storage, columns: columns, 0..<rows, xp: xp, y: y, bias: bias)
                 return
             }
-            RowParts.with(count: tasks, rows: rows, rowBytes: byteCount / rows, wholeParts: WeightKernels.native && WeightKernels.wide != 0) { parts in
+            let fourStreams = WeightKernels.native && WeightKernels.wide != 0   // whole parts: see RowParts
+            RowParts.with(count: tasks, rows: rows, rowBytes: byteCount / rows, wholeParts: fourStreams) { parts in
                 var args = GemvArguments(storage: storage, columns: columns, x: xp, y: y, bias: bias, parts: parts)
                 Threads.shared.run(tasks, context: &args) { context, i in
                     let a = context!.assumingMemoryBound(to: GemvArguments.self).pointee
