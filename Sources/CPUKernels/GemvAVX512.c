@@ -163,17 +163,8 @@ AVX512 void cpu_kernels_bf16_gemv_rows_avx512(const uint16_t *w, long n, long st
         for (int i = 0; i < 4; i++)
             y[row[i]] = (bias ? bias[row[i]] : 0) + t[i] + bf16_tail(w + row[i] * n, whole, n, xp);
     }
-    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000);
-    for (long r = start + 4 * quarter; r < end; r++) {
-        const uint16_t *row = w + r * n;
-        __m512 e = _mm512_setzero_ps(), o = _mm512_setzero_ps();
-        for (long g = 0; g < whole; g += 32) {
-            const __m512i v = _mm512_loadu_si512((const void *)(row + g));
-            e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), _mm512_loadu_ps(xp + g), e);
-            o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), _mm512_loadu_ps(xp + g + 16), o);
-        }
-        y[r] = (bias ? bias[r] : 0) + _mm512_reduce_add_ps(_mm512_add_ps(e, o)) + bf16_tail(row, whole, n, xp);
-    }
+    // The rows past four whole quarters (at most three), one at a time.
+    cpu_kernels_bf16_gemv_one_row_avx512(w, n, start + 4 * quarter, end, xp, y, bias);
 }
 
 /// q8 (CPUKernels.h): per block of 32 codes, Σ codes·x as a vector, then scaled into the row's
