@@ -121,6 +121,16 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: haswell, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: nil, environment: [:]))
         XCTAssertFalse(NativeKernels.prefersOneRowBF16AVX512(cpu: zen4, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
+        // q8's integer kernel: the same CPUs as bf16's one-row kernel, and only with AVX-512 VNNI.
+        XCTAssertTrue(NativeKernels.prefersQ8VNNI(cpu: zen4, environment: [:]))
+        var zen4WithoutVNNI = zen4
+        zen4WithoutVNNI.flags.remove("avx512_vnni")
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: zen4WithoutVNNI, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: sapphireRapids, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: zen5, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: haswell, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: nil, environment: [:]))
+        XCTAssertFalse(NativeKernels.prefersQ8VNNI(cpu: zen4, environment: ["SENTENCEVAE_AVX2_KERNELS": "1"]))
         XCTAssertTrue(BLAS.prefersOwnSgemm(nativeKernels: true, wideKernels: false, blasCore: nil, cpu: nil))
         #endif
     }

@@ -74,20 +74,26 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks (70: a 64-row tile and a rest).
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
-        let savedWide = NativeKernels.avx512, savedOneRow = NativeKernels.oneRowBF16AVX512
-        defer { NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide; NativeKernels.oneRowBF16AVX512 = savedOneRow }
+        let savedWide = NativeKernels.avx512, savedOneRow = NativeKernels.oneRowBF16AVX512, savedVNNI = NativeKernels.q8VNNI
+        defer {
+            NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide
+            NativeKernels.oneRowBF16AVX512 = savedOneRow; NativeKernels.q8VNNI = savedVNNI
+        }
         for threads in [1, 2, 3] {
             Threads.count = threads
             // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones;
             // again on the AVX-512 kernels where the CPU has AVX-512, bf16 on both of its (the
-            // full-width CPUs' four streams, and Zen 4's one row).
-            let cases: [(WeightFormat, Bool, Bool, Bool)] = [(.bf16, false, false, false), (.q8, false, false, false), (.f32, false, false, false)]
-                + (NativeKernels.supported ? [(.bf16, true, false, false), (.q8, true, false, false)] : [])
-                + (NativeKernels.avx512Supported ? [(.bf16, true, true, false), (.q8, true, true, false), (.bf16, true, false, true)] : [])
-            for (format, native, wide, oneRow) in cases {
+            // full-width CPUs' four streams, and Zen 4's one row), q8 on both of its (four streams,
+            // and the integer kernel where the CPU has VNNI).
+            let cases: [(WeightFormat, Bool, Bool, Bool, Bool)] = [(.bf16, false, false, false, false), (.q8, false, false, false, false), (.f32, false, false, false, false)]
+                + (NativeKernels.supported ? [(.bf16, true, false, false, false), (.q8, true, false, false, false)] : [])
+                + (NativeKernels.avx512Supported ? [(.bf16, true, true, false, false), (.q8, true, true, false, false), (.bf16, true, false, true, false)] : [])
+                + (NativeKernels.q8VNNISupported ? [(.q8, true, false, false, true)] : [])
+            for (format, native, wide, oneRow, vnni) in cases {
                 NativeKernels.enabled = native
                 NativeKernels.avx512 = wide
                 NativeKernels.oneRowBF16AVX512 = oneRow
+                NativeKernels.q8VNNI = vnni
                 for (rows, columns) in shapes {
                     for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
                         seed += 2
@@ -100,6 +106,7 @@ final class WeightMatrixTests: XCTestCase {
                 }
             }
         }
+        NativeKernels.q8VNNI = false
         // bf16 rows that are not a multiple of 16 or 32 (scalar tails), one input row and several, in both kernels.
         for (native, wide, oneRow) in [(false, false, false)] + (NativeKernels.supported ? [(true, false, false)] : [])
             + (NativeKernels.avx512Supported ? [(true, true, false), (true, false, true)] : []) {
@@ -110,6 +117,58 @@ final class WeightMatrixTests: XCTestCase {
                 for n in [1, 7] { try check(.bf16, rows: 9, columns: columns, n: n, bias: true, threads: Threads.count, seed: 99) }
             }
         }
+    }
+
+    /// The integer q8 kernel (x held to 21 bits of each block's largest |x|) where it matters most:
+    /// every block's first column 50× the others in x and zero in the weights, so that the rounding
+    /// of x's other columns is as large as it gets against Σ|x·w|. Still within 1e-5 of it, on one
+    /// thread and shared by two. And x it does not take (NaN, an infinity, a block below 2^-96) goes
+    /// through the float kernel: the same outputs bit for bit as with the integer kernel off.
+    func testQ8IntegerKernelOnOutliersAndOnInputsItDoesNotTake() throws {
+        guard NativeKernels.q8VNNISupported, NativeKernels.enabled else { throw XCTSkip("the CPU has no AVX-512 VNNI") }
+        let savedVNNI = NativeKernels.q8VNNI, savedThreads = Threads.count
+        defer { NativeKernels.q8VNNI = savedVNNI; Threads.count = savedThreads }
+        NativeKernels.q8VNNI = true
+        let rows = 300, columns = 768
+        var generator = RandomGenerator(seed: 41)
+        var w = Tensor.randn([rows, columns], std: 0.5, generator: &generator).values
+        for r in 0..<rows { for c in stride(from: 0, to: columns, by: 32) { w[r * columns + c] = 0 } }
+        let m = try WeightMatrix(Tensor(shape: [rows, columns], values: w)).converted(to: .q8)
+        var dense = [Float](repeating: .nan, count: rows * columns)
+        dense.withUnsafeMutableBufferPointer { d in for r in 0..<rows { m.row(r, into: d.baseAddress! + r * columns) } }
+        var x = Tensor.randn([columns], generator: &generator).values
+        for c in stride(from: 0, to: columns, by: 32) { x[c] *= 50 }
+        func product(_ x: [Float]) -> [Float] {
+            var out = [Float](repeating: .nan, count: rows)
+            x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { m.product(px.baseAddress!, rows: 1, into: $0.baseAddress!) } }
+            return out
+        }
+        let (want, magnitude) = reference(dense, x, bias: nil, n: 1, rows: rows, columns: columns)
+        for threads in [1, 2] {
+            Threads.count = threads
+            let out = product(x)
+            for i in 0..<rows where !(abs(out[i] - want[i]) <= 1e-5 * magnitude[i]) {
+                XCTFail("threads=\(threads): output \(i) is \(out[i]), expected \(want[i]) (scale \(magnitude[i]))")
+                return
+            }
+        }
+        var special: [(String, [Float])] = []
+        for (name, value) in [("NaN", Float.nan), ("infinity", -Float.infinity)] {
+            var y = x
+            y[100] = value
+            special.append((name, y))
+        }
+        var tiny = x
+        for c in 64..<96 { tiny[c] = 1e-31 * Float(c - 80) }
+        special.append(("a block below 2^-96", tiny))
+        for (name, input) in special {
+            NativeKernels.q8VNNI = true
+            let integer = product(input)
+            NativeKernels.q8VNNI = false
+            let float = product(input)
+            XCTAssertEqual(integer.map(\.bitPattern), float.map(\.bitPattern), name)
+        }
+        XCTAssertTrue(product(special[0].1).allSatisfy(\.isNaN))
     }
 
     func testBF16RoundsToNearestEven() {

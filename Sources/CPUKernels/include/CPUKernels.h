@@ -12,7 +12,8 @@
 /// of 32 consecutive codes of a row, fp16 bits when `half_scales` (GGUF Q8_0's width) and fp32
 /// otherwise (files converted before), possibly unaligned; `columns` is a multiple of 32. Compute
 /// is fp32: codes are widened to float and multiplied by their scale (exactly: a code has 8
-/// significant bits, an fp16 scale 11).
+/// significant bits, an fp16 scale 11); except in the integer q8 kernel below, which holds x to 21
+/// bits of each block's largest value.
 
 /// fp32 of fp16 bits, exactly: subnormals (m·2^-24) included, infinities and NaN kept. Portable C,
 /// shared by the Swift modules (q8 scales in TensorCore, F16 tensors in ModelIO).
@@ -39,6 +40,20 @@ int cpu_kernels_avx512_available(void);
 /// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end); x in natural order.
 void cpu_kernels_q8_gemv_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,
                               long end, const float *x, float *y, const float *bias, int wide);
+
+/// q8 one-row products as integer dot products (Q8VNNI.c: x held as 21-bit integers per block of
+/// 32 columns, at most 2^-21 of the block's largest |x| off): for AMD Zen 4. 1 when this CPU has
+/// the AVX-512 subset above and AVX-512 VNNI.
+int cpu_kernels_q8_vnni_available(void);
+/// Bytes of a prepared x of `columns` (a multiple of 32) columns.
+long cpu_kernels_q8_prepared_bytes(long columns);
+/// x prepared for `cpu_kernels_q8_gemv_rows_vnni`, once per product, into `prepared`
+/// (`cpu_kernels_q8_prepared_bytes` bytes, any alignment). Returns 0 where x holds a NaN or an
+/// infinity, or a block's largest |x| is below 2^-96: then use `cpu_kernels_q8_gemv_rows`.
+int cpu_kernels_q8_prepare_x(const float *x, long columns, void *prepared);
+/// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end), x prepared.
+void cpu_kernels_q8_gemv_rows_vnni(const int8_t *values, const void *scales, int half_scales, long columns, long start,
+                                   long end, const void *prepared, float *y, const float *bias);
 
 /// Rows [start, end) widened to fp32 in natural order, one after another in `out`.
 void cpu_kernels_q8_widen_rows(const int8_t *values, const void *scales, int half_scales, long columns, long start,

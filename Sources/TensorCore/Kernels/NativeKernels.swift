@@ -32,11 +32,29 @@ public enum NativeKernels {
     /// Whether bf16 one-row products run the AVX-512 one-row kernel instead of the AVX2 one, on CPUs
     /// that have AVX-512 but split its operations in halves (AMD Zen 4), where the full-width
     /// CPUs' four-stream kernels (`avx512`) are slower: half the instructions a row keeps the
-    /// memory busier (OPT-125m bf16 decode 1.09× on Zen 4, BENCHMARKS.md). fp32 and q8 keep their
-    /// AVX2 kernels there (q8's 512-bit one ran 0.97–0.99×). Tests switch it to check both.
+    /// memory busier (OPT-125m bf16 decode 1.09× on Zen 4, BENCHMARKS.md). fp32 keeps its AVX2
+    /// kernel there; q8 has its own (`q8VNNI`). Tests switch it to check both.
     nonisolated(unsafe) public static var oneRowBF16AVX512: Bool =
         avx512Supported && prefersOneRowBF16AVX512(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment) {
         didSet { if !avx512Supported { oneRowBF16AVX512 = false } }
+    }
+
+    /// Whether q8 one-row products run as integer dot products (AVX-512 VNNI, `Q8VNNI.c`: x held to
+    /// 21 bits of each 32-column block's largest value) where AVX-512 runs in halves (AMD Zen 4):
+    /// widening codes to fp32 left that kernel short of the memory's pace there (BENCHMARKS.md).
+    /// Full-width CPUs keep their four-stream AVX-512 kernel (`avx512`) until measured. Tests switch
+    /// it to check both.
+    nonisolated(unsafe) public static var q8VNNI: Bool =
+        q8VNNISupported && prefersQ8VNNI(cpu: CPUFeatures.current(), environment: ProcessInfo.processInfo.environment) {
+        didSet { if !q8VNNISupported { q8VNNI = false } }
+    }
+
+    /// Whether this CPU can run the integer q8 kernel at all (AVX-512 F/BW/VL/DQ and VNNI).
+    public static let q8VNNISupported = cpu_kernels_q8_vnni_available() != 0
+
+    /// The rule behind `q8VNNI`: that of `oneRowBF16AVX512`, on a CPU with AVX-512 VNNI.
+    static func prefersQ8VNNI(cpu: CPUFeatures?, environment: [String: String]) -> Bool {
+        prefersOneRowBF16AVX512(cpu: cpu, environment: environment) && cpu?.has("avx512_vnni") == true
     }
 
     /// The rule behind `oneRowBF16AVX512`: AVX-512 that does not run at full width, unless

@@ -32,6 +32,32 @@ enum WeightKernels {
     /// (`NativeKernels.oneRowBF16AVX512`), 0 AVX2.
     static var bf16Kernel: Int32 { NativeKernels.avx512 ? 1 : NativeKernels.oneRowBF16AVX512 ? 2 : 0 }
 
+    // MARK: One-row input
+
+    /// The input of a one-row product as its kernel reads it (`prepareRow`): fp32 in the lane order
+    /// of the storage, or, for q8 on the integer kernel (`NativeKernels.q8VNNI`), as integer digits.
+    enum RowInput {
+        case floats(UnsafePointer<Float>)
+        case q8Digits(UnsafeRawPointer)
+    }
+
+    /// Floats of scratch that `prepareRow` may fill for a row of `n` columns.
+    static func preparedCount(columns n: Int) -> Int {
+        max(n, (cpu_kernels_q8_prepared_bytes(n) + 3) / 4)
+    }
+
+    /// `x` (one row, natural order) as the one-row kernels of `storage` read it, in `scratch`
+    /// (`preparedCount` floats). q8 falls back to floats where x holds values the integer kernel
+    /// does not take (NaN, infinities, blocks below 2^-96).
+    static func prepareRow(_ x: UnsafePointer<Float>, columns n: Int, for storage: WeightMatrix.Storage,
+                           into scratch: UnsafeMutablePointer<Float>) -> RowInput {
+        if case .q8 = storage, native, NativeKernels.q8VNNI, cpu_kernels_q8_prepare_x(x, n, scratch) != 0 {
+            return .q8Digits(UnsafeRawPointer(scratch))
+        }
+        permute(x, columns: n, for: storage, into: scratch)
+        return .floats(scratch)
+    }
+
     // MARK: Lane order
 
     /// `x` (natural column order, `n` floats) into the lane order of `storage` in `out`. Columns
@@ -136,9 +162,19 @@ enum WeightKernels {
         return horizontalSum(a0 + a1)
     }
 
-    /// `y[r] = W[r]·x (+ bias[r])` for the rows in `range`; `xp` is `x` in the lane order of `storage`.
+    /// `y[r] = W[r]·x (+ bias[r])` for the rows in `range`; `input` is `x` from `prepareRow`.
     static func gemvRows(_ storage: WeightMatrix.Storage, columns n: Int, _ range: Range<Int>,
-                         xp: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+                         input: RowInput, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+        let xp: UnsafePointer<Float>
+        switch input {
+        case let .floats(p):
+            xp = p
+        case let .q8Digits(p):
+            guard case let .q8(values, scales) = storage else { preconditionFailure("q8 digits for a \(storage) matrix") }
+            cpu_kernels_q8_gemv_rows_vnni(values.assumingMemoryBound(to: Int8.self), scales.base, scales.half ? 1 : 0, n,
+                                          range.lowerBound, range.upperBound, p, y, bias)
+            return
+        }
         switch storage {
         case let .f32(w):
             for r in range { y[r] = (bias?[r] ?? 0) + Kernels.dot(w + r * n, xp, count: n) }

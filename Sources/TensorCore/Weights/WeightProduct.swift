@@ -11,7 +11,8 @@ extension WeightMatrix {
     ///   widened into its own buffers (`BLAS.widenedLinear`); elsewhere tiles of `tileRows` output
     ///   rows are widened into a per-thread scratch tile and multiplied with sgemm. The fp32 copy
     ///   never exceeds one tile per thread either way.
-    /// The input rows are first put in the kernels' lane order (`WeightKernels.permute`), once per call.
+    /// The input rows are first put in the kernels' lane order (`WeightKernels.permute`; one row of
+    /// q8 on the integer kernel, in its digits: `WeightKernels.prepareRow`), once per call.
     public func product(_ x: UnsafePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil) {
         guard n > 0, rows > 0 else { return }
         if case let .f32(w) = storage {
@@ -41,7 +42,7 @@ extension WeightMatrix {
     private struct GemvArguments {
         let storage: Storage
         let columns: Int
-        let x: UnsafePointer<Float>                  // in the kernels' lane order
+        let input: WeightKernels.RowInput
         let y: UnsafeMutablePointer<Float>
         let bias: UnsafePointer<Float>?
         let parts: RowParts
@@ -49,19 +50,19 @@ extension WeightMatrix {
 
     private func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
         let tasks = rows * columns < 1 << 16 ? 1 : min(Threads.shared.threadCount, (rows + 15) / 16)
-        TileScratch.with(count: columns) { xp in
-            WeightKernels.permute(x, columns: columns, for: storage, into: xp)
+        TileScratch.with(count: WeightKernels.preparedCount(columns: columns)) { scratch in
+            let input = WeightKernels.prepareRow(x, columns: columns, for: storage, into: scratch)
             if tasks == 1 {
-                WeightKernels.gemvRows(storage, columns: columns, 0..<rows, xp: xp, y: y, bias: bias)
+                WeightKernels.gemvRows(storage, columns: columns, 0..<rows, input: input, y: y, bias: bias)
                 return
             }
             let fourStreams = WeightKernels.native && WeightKernels.wide != 0   // whole parts: see RowParts
             RowParts.with(count: tasks, rows: rows, rowBytes: byteCount / rows, wholeParts: fourStreams) { parts in
-                var args = GemvArguments(storage: storage, columns: columns, x: xp, y: y, bias: bias, parts: parts)
+                var args = GemvArguments(storage: storage, columns: columns, input: input, y: y, bias: bias, parts: parts)
                 Threads.shared.run(tasks, context: &args) { context, i in
                     let a = context!.assumingMemoryBound(to: GemvArguments.self).pointee
                     a.parts.forEach(task: i) { range in
-                        WeightKernels.gemvRows(a.storage, columns: a.columns, range, xp: a.x, y: a.y, bias: a.bias)
+                        WeightKernels.gemvRows(a.storage, columns: a.columns, range, input: a.input, y: a.y, bias: a.bias)
                     }
                 }
             }
