@@ -14,14 +14,15 @@
 /// block's largest value), written as three signed base-128 digits X = d0·2^14 + d1·2^7 + d2, each
 /// in [-64, 63]. Per 64 codes (two blocks) a row then takes one XOR (codes to unsigned, c + 128),
 /// three `vpdpbusd` (four u8·s8 products summed into each 32-bit lane) with two shifts between
-/// them, one convert and one FMA by the blocks' scales: in cache 25–30 GB/s per thread.
+/// them, one convert and one FMA by the blocks' scales: in cache 24–30 GB/s per thread.
 ///
 /// Exactness: the lane sums are exact integers (|Σ (c + 128)·X| ≤ 4 · 255 · 1,040,319 < 2^31). The
 /// +128 offset is taken back once per row, as Σ_b scale_b · 128 · sx_b · ΣX_b (x's side, `k`). The
 /// only rounding beyond fp32 arithmetic is x's, at most 2^-21 of its block's largest |x| — against
 /// the 2^-8 of a block's largest |w| that the q8 codes hold. Products agree with fp32 on the
 /// dequantised weights to 1e-5 of Σ|x·w| in the tests, x with 50× outliers included (measured:
-/// 1.1e-6 at worst where an outlier column meets a zero weight; 5e-8 on Gaussian x).
+/// 3.0e-6 at 32 columns, 1.0e-6 at 768, where every block's outlier column meets a zero weight;
+/// 5e-8 on Gaussian x).
 #define Q8VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 
 /// x's digits: |X| ≤ L keeps each base-128 digit in [-64, 63] (L ≤ 63·(2^14 + 2^7 + 1)).
@@ -32,8 +33,9 @@ static const float Q8_DIGIT_LIMIT = 1040000.0f;
 /// VMs: this kernel sums rows in cache twice as fast as the AVX2 one (24 against 13 GB/s per
 /// thread), yet with the L1 requests alone it decoded OPT-125m no faster on 2 threads (0.98×,
 /// 12 alternating pairs); with both, 1.35× that and 1.20× the AVX2 kernel (6 rounds of six
-/// configurations alternating; 8 and 20 KB into L2 1.21× and 1.19×, L2 alone 1.27×). The AVX2
-/// kernel itself gained 1.05× from the L2 requests.
+/// configurations alternating; 8 and 20 KB into L2 1.21× and 1.19×, L2 alone 1.27×; asking for
+/// every other line only, 0.63–0.96×). The AVX2 kernel itself gained 1.05× from the L2 requests.
+/// Against the AVX2 kernel as shipped: 1.27× (10 alternating pairs, every one above 1; BENCHMARKS.md).
 enum { Q8_VNNI_PREFETCH = 4096, Q8_VNNI_PREFETCH_L2 = 12288 };
 
 int cpu_kernels_q8_vnni_available(void) {

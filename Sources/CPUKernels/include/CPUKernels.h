@@ -51,7 +51,8 @@ long cpu_kernels_q8_prepared_bytes(long columns);
 /// (`cpu_kernels_q8_prepared_bytes` bytes, any alignment). Returns 0 where x holds a NaN or an
 /// infinity, or a block's largest |x| is below 2^-96: then use `cpu_kernels_q8_gemv_rows`.
 int cpu_kernels_q8_prepare_x(const float *x, long columns, void *prepared);
-/// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end), x prepared.
+/// y[r] = bias[r] (or 0) + Σ_c code[r][c]·scale[r][c/32]·x[c] for r in [start, end), x prepared;
+/// call only where `cpu_kernels_q8_vnni_available()`.
 void cpu_kernels_q8_gemv_rows_vnni(const int8_t *values, const void *scales, int half_scales, long columns, long start,
                                    long end, const void *prepared, float *y, const float *bias);
 

@@ -20,7 +20,8 @@ import Foundation
 /// multiply-adds (Swift cannot fuse them without a global -target-cpu): q8 with sign-extending loads
 /// and one convert per 8 codes, one row at a time, in natural column order (about 1.3× the Swift
 /// kernel's rows/s on matrices in cache and 1.1–1.25× OPT-125m q8 decode, AMD EPYC); bf16 in the
-/// same pair lane order as the Swift kernel.
+/// same pair lane order as the Swift kernel. On AMD Zen 4, q8 one-row products take x as integer
+/// digits instead (`prepareRow`, `NativeKernels.q8VNNI`).
 enum WeightKernels {
     static let group = 32
 
