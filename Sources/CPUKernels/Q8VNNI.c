@@ -1,8 +1,12 @@
 #include "CPUKernels.h"
 
+/// Blocks rounded up to a whole step of four (the kernel's), so steps past the last block read zeros.
+static long padded_blocks(long columns) { return (columns / 32 + 3) / 4 * 4; }
+
+long cpu_kernels_q8_prepared_bytes(long columns) { return padded_blocks(columns) * 104; }
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
-#include <float.h>
 #include <string.h>
 
 /// q8 one-row products as integer dot products (AVX-512 VNNI), for AMD Zen 4.
@@ -42,11 +46,6 @@ int cpu_kernels_q8_vnni_available(void) {
     __builtin_cpu_init();
     return cpu_kernels_avx512_available() && __builtin_cpu_supports("avx512vnni");
 }
-
-/// Blocks rounded up to a whole step of four (the kernel's), so steps past the last block read zeros.
-static long padded_blocks(long columns) { return (columns / 32 + 3) / 4 * 4; }
-
-long cpu_kernels_q8_prepared_bytes(long columns) { return padded_blocks(columns) * 104; }
 
 /// Layout of a prepared x (`padded` blocks): the digits, per pair of blocks 192 bytes (d0 of both
 /// blocks, 64 bytes, then d1, then d2; block 2p's 32 columns first); then `padded` floats sx (x ≈ X·sx);
@@ -174,7 +173,6 @@ void cpu_kernels_q8_gemv_rows_vnni(const int8_t *values, const void *scales, int
 #else
 
 int cpu_kernels_q8_vnni_available(void) { return 0; }
-long cpu_kernels_q8_prepared_bytes(long columns) { return (columns / 32 + 3) / 4 * 4 * 104; }
 // Never called off x86-64: cpu_kernels_q8_vnni_available() is 0 there.
 int cpu_kernels_q8_prepare_x(const float *x, long columns, void *prepared) {
     (void)x; (void)columns; (void)prepared;
