@@ -81,6 +81,55 @@ AVX2 void cpu_kernels_attention_mix(const float *p, const float *values, long st
     }
 }
 
+/// One query against positions of a cache, every head at once (`heads` × `dim` = a cache row):
+/// positions outer, so the rows are read in order, each once, as one stream. The cache of a
+/// decoding step is cold (the weights streamed since evicted it); head by head, each head's keys
+/// lay a row apart and the values were read in two passes. Cold, OPT-125m's 12 layers at 80 cached
+/// positions (AMD Zen 4, one thread) took 0.71–0.88 of the per-head kernels' time this way.
+/// scores[h·ld + j] = scale · (q_h · keys[j]_h) for j < count.
+AVX2 void cpu_kernels_attention_scores_rows(const float *q, const float *keys, long stride, long heads, long dim,
+                                            long count, float scale, float *scores, long ld) {
+    const long whole = dim / 8 * 8;
+    for (long j = 0; j < count; j++) {
+        const float *k = keys + j * stride;
+        for (long h = 0; h < heads; h++) {
+            const float *qh = q + h * dim, *kh = k + h * dim;
+            __m256 a = _mm256_setzero_ps(), b = a;
+            long d = 0;
+            for (; d + 16 <= whole; d += 16) {
+                a = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(kh + d), a);
+                b = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d + 8), _mm256_loadu_ps(kh + d + 8), b);
+            }
+            if (d < whole) a = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(kh + d), a);
+            a = _mm256_add_ps(a, b);
+            __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            s = _mm_add_ss(s, _mm_movehdup_ps(s));
+            scores[h * ld + j] = (_mm_cvtss_f32(s) + dot_tail(qh, kh, whole, dim)) * scale;
+        }
+    }
+}
+
+/// out[h·dim + c] = Σ_{j<count} p[h·ld + j] · values[j][h·dim + c]: the same order, the sums kept in
+/// `out` (a cache row of floats, in L1).
+AVX2 void cpu_kernels_attention_mix_rows(const float *p, const float *values, long stride, long heads, long dim,
+                                         long count, long ld, float *out) {
+    const long width = heads * dim, whole = dim / 8 * 8;
+    for (long c = 0; c < width; c++) out[c] = 0;
+    for (long j = 0; j < count; j++) {
+        const float *v = values + j * stride;
+        for (long h = 0; h < heads; h++) {
+            const float w = p[h * ld + j];
+            const __m256 wv = _mm256_set1_ps(w);
+            float *o = out + h * dim;
+            const float *vh = v + h * dim;
+            for (long c = 0; c < whole; c += 8)
+                _mm256_storeu_ps(o + c, _mm256_fmadd_ps(wv, _mm256_loadu_ps(vh + c), _mm256_loadu_ps(o + c)));
+            for (long c = whole; c < dim; c++) o[c] += w * vh[c];
+        }
+    }
+}
+
 #else
 
 #include <stdio.h>
@@ -96,6 +145,20 @@ void cpu_kernels_attention_scores(const float *q, const float *keys, long stride
 
 void cpu_kernels_attention_mix(const float *p, const float *values, long stride, long count, long dim, float *out) {
     (void)p; (void)values; (void)stride; (void)count; (void)dim; (void)out;
+    fputs("CPUKernels: AVX2 kernel called on a CPU without it\n", stderr);
+    abort();
+}
+
+void cpu_kernels_attention_scores_rows(const float *q, const float *keys, long stride, long heads, long dim,
+                                       long count, float scale, float *scores, long ld) {
+    (void)q; (void)keys; (void)stride; (void)heads; (void)dim; (void)count; (void)scale; (void)scores; (void)ld;
+    fputs("CPUKernels: AVX2 kernel called on a CPU without it\n", stderr);
+    abort();
+}
+
+void cpu_kernels_attention_mix_rows(const float *p, const float *values, long stride, long heads, long dim,
+                                    long count, long ld, float *out) {
+    (void)p; (void)values; (void)stride; (void)heads; (void)dim; (void)count; (void)ld; (void)out;
     fputs("CPUKernels: AVX2 kernel called on a CPU without it\n", stderr);
     abort();
 }

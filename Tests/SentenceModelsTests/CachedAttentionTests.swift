@@ -36,4 +36,42 @@ final class CachedAttentionTests: XCTestCase {
             }
         }
     }
+
+    /// One query (a decoding step) over the cache, its positions split between the threads
+    /// (`CachedAttention.splitFloats`) and the parts' softmaxes merged, against a Double reference:
+    /// caches too small to split, split in two and three, heads with and without a vector tail.
+    func testOneQueryMatchesReference() {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        var generator = RandomGenerator(seed: 43)
+        for (heads, width, total) in [(4, 48, 1), (4, 48, 17), (4, 48, 400), (3, 96, 171), (3, 96, 200), (2, 40, 450)] {
+            XCTAssert(total == 1 || total * width < CachedAttention.splitFloats || total / 16 >= 3, "a case that splits in three")
+            for threads in [1, 2, 3] {
+                Threads.count = threads
+                let attention = CachedAttention(heads: heads, width: width)
+                let cache = KVCache(capacity: total + 3, width: width)
+                // Scaled up so the softmaxes are far from uniform and the parts' maxima differ.
+                let keys = Tensor.randn([total * width], generator: &generator).values.map { $0 * 3 }
+                let values = Tensor.randn([total * width], generator: &generator).values
+                cache.keys.update(from: keys, count: keys.count)
+                cache.values.update(from: values, count: values.count)
+                cache.length = total
+                let q = Tensor.randn([width], generator: &generator).values
+                let dim = width / heads, scale = 1 / Float(dim).squareRoot()
+                var out = [Float](repeating: .nan, count: width)
+                attention(q: q, rows: 1, cache: cache, past: total - 1, scale: scale, out: &out)
+                var expected = [Float](repeating: 0, count: width)
+                for h in 0..<heads {
+                    let s = (0..<total).map { j in
+                        Double(scale) * (0..<dim).reduce(0.0) { $0 + Double(q[h * dim + $1]) * Double(keys[j * width + h * dim + $1]) }
+                    }
+                    let top = s.max()!, e = s.map { Foundation.exp($0 - top) }, sum = e.reduce(0, +)
+                    for c in 0..<dim {
+                        expected[h * dim + c] = Float((0..<total).reduce(0.0) { $0 + e[$1] / sum * Double(values[$1 * width + h * dim + c]) })
+                    }
+                }
+                assertClose(out, expected, rel: 1e-5, abs: 1e-5, "heads=\(heads) width=\(width) total=\(total) threads=\(threads)")
+            }
+        }
+    }
 }

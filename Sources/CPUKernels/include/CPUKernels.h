@@ -130,6 +130,15 @@ void cpu_kernels_attention_scores(const float *q, const float *keys, long stride
 /// out[c] = Σ_{j<count} p[j] · values[j][c] for c < dim, value rows `stride` floats apart.
 void cpu_kernels_attention_mix(const float *p, const float *values, long stride, long count, long dim, float *out);
 
+/// One query against `count` cache rows, all `heads` heads of `dim` floats in a row, the rows read
+/// in order: scores[h·ld + j] = scale · (q_h · keys[j]_h).
+void cpu_kernels_attention_scores_rows(const float *q, const float *keys, long stride, long heads, long dim,
+                                       long count, float scale, float *scores, long ld);
+
+/// out[h·dim + c] = Σ_{j<count} p[h·ld + j] · values[j][h·dim + c], the rows read in order.
+void cpu_kernels_attention_mix_rows(const float *p, const float *values, long stride, long heads, long dim,
+                                    long count, long ld, float *out);
+
 /// Names the calling thread (as `top -H`, perf and gdb show it); at most 15 bytes on Linux.
 /// Here because Swift's Glibc module leaves out `pthread_setname_np`.
 void cpu_kernels_name_thread(const char *name);

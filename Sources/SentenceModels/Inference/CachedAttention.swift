@@ -4,11 +4,13 @@ import TensorCore
 /// Multi-head attention of `n` new queries over a KV cache: query i (at position `past + i`) sees
 /// cached positions `0 ... past + i` (causal). The new keys/values must already be in the cache.
 /// Without `causal` (the sentence encoder) every query sees all `past + n` positions.
-/// Heads run in parallel on the thread pool when there is enough work.
+/// Heads run in parallel on the thread pool when there is enough work; a single query (a decoding
+/// step) splits the cached positions between the threads instead (`oneQuery`).
 final class CachedAttention {
     let heads: Int
     let headDim: Int
     private let scores = ScratchBuffer()
+    private let partials = ScratchBuffer()
 
     init(heads: Int, width: Int) {
         self.heads = heads
@@ -81,6 +83,10 @@ final class CachedAttention {
     func callAsFunction(q: UnsafePointer<Float>, rows n: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, past: Int,
                         causal: Bool, scale: Float, out: UnsafeMutablePointer<Float>) {
         let total = past + n
+        if n == 1 {
+            oneQuery(q: q, keys: keys, values: values, total: total, scale: scale, out: out)
+            return
+        }
         var args = Arguments(q: q, n: n, past: past, heads: heads, headDim: headDim, keys: keys, values: values,
                              scale: scale, causal: causal, scores: scores.reserve(heads * total), out: out)
         if n * total * heads * headDim >= 1 << 16 {
@@ -104,5 +110,82 @@ final class CachedAttention {
             Kernels.softmaxRow(s, s, count: visible)
             Kernels.attentionMix(s, values: a.values + h * a.headDim, stride: width, count: visible, dim: a.headDim, into: a.out + column)
         }
+    }
+
+    /// Arguments of `oneQuery`'s parts.
+    private struct OneQuery {
+        let q, keys, values: UnsafePointer<Float>
+        let heads, headDim, total, parts: Int
+        let scale: Float
+        let scores: UnsafeMutablePointer<Float>     // heads × total: part p's heads × its count from heads × its start
+        let partials: UnsafeMutablePointer<Float>   // per part: width floats of output, then (max, total) per head
+        let out: UnsafeMutablePointer<Float>
+    }
+
+    /// From this many cache floats (positions × width) a decoding step's attention splits its
+    /// positions between the threads.
+    static let splitFloats = 1 << 14
+
+    /// One query (a decoding step) over all `total` cached positions. Each thread takes a run of
+    /// positions for every head, reading those cache rows in order (`attentionScoresRows`), with
+    /// its own softmax; the parts' outputs are then merged by their softmaxes' max and sum. Cold
+    /// (the weights streamed since evicted the cache), OPT-125m's 12 layers at 80 positions on two
+    /// threads (AMD Zen 4) took 0.50–0.70 of the time the head-by-head kernels took on one.
+    private func oneQuery(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, total: Int,
+                          scale: Float, out: UnsafeMutablePointer<Float>) {
+        let width = heads * headDim
+        let parts = total * width >= Self.splitFloats ? max(1, min(Threads.shared.threadCount, total / 16)) : 1
+        var args = OneQuery(q: q, keys: keys, values: values, heads: heads, headDim: headDim, total: total, parts: parts,
+                            scale: scale, scores: scores.reserve(heads * total),
+                            partials: partials.reserve(parts * (width + 2 * heads)), out: out)
+        if parts == 1 {
+            Self.part(0, args)
+            return
+        }
+        Threads.shared.run(parts, context: &args) { context, p in
+            CachedAttention.part(p, context!.assumingMemoryBound(to: OneQuery.self).pointee)
+        }
+        Self.merge(args)
+    }
+
+    /// `out_h = Σ_p w_p · out_p,h` with `w_p ∝ total_p · exp(max_p − max)`: each part's softmax
+    /// rescaled to the whole row's.
+    private static func merge(_ a: OneQuery) {
+        let width = a.heads * a.headDim, size = width + 2 * a.heads
+        for h in 0..<a.heads {
+            var top = -Float.infinity
+            for p in 0..<a.parts { top = max(top, a.partials[p * size + width + 2 * h]) }
+            let o = a.out + h * a.headDim
+            o.update(repeating: 0, count: a.headDim)
+            guard top > -.infinity else { continue }
+            var sum: Float = 0
+            for p in 0..<a.parts {
+                let stats = a.partials + p * size + width + 2 * h
+                sum += stats[1] * Foundation.exp(stats[0] - top)
+            }
+            for p in 0..<a.parts {
+                let stats = a.partials + p * size + width + 2 * h, part = a.partials + p * size + h * a.headDim
+                let w = stats[1] * Foundation.exp(stats[0] - top) / sum
+                for c in 0..<a.headDim { o[c] += w * part[c] }
+            }
+        }
+    }
+
+    /// Part `p` of `oneQuery`: its positions' scores, softmax and weighted values for every head;
+    /// with a single part, the output itself.
+    private static func part(_ p: Int, _ a: OneQuery) {
+        let width = a.heads * a.headDim
+        let start = p * a.total / a.parts, count = (p + 1) * a.total / a.parts - start
+        let s = a.scores + a.heads * start
+        let base = a.partials + p * (width + 2 * a.heads)
+        Kernels.attentionScoresRows(a.q, keys: a.keys + start * width, stride: width, heads: a.heads, dim: a.headDim,
+                                    count: count, scale: a.scale, into: s, ld: count)
+        for h in 0..<a.heads {
+            let (top, sum) = Kernels.softmaxRowStatistics(s + h * count, s + h * count, count: count)
+            base[width + 2 * h] = top
+            base[width + 2 * h + 1] = sum
+        }
+        Kernels.attentionMixRows(s, values: a.values + start * width, stride: width, heads: a.heads, dim: a.headDim,
+                                 count: count, ld: count, into: a.parts == 1 ? a.out : base)
     }
 }

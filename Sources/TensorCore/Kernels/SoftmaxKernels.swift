@@ -5,10 +5,18 @@ import Foundation
 /// −inf (log-softmax) instead of the NaNs that 0/0 would make.
 extension Kernels {
     public static func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+        softmaxRowStatistics(x, out, count: n)
+    }
+
+    /// `softmaxRow`, also giving the row's max and Σ exp(x − max): what merging the softmaxes of a
+    /// row's parts needs (attention over a cache split between threads). (−inf, 0) for a row with
+    /// nothing unmasked.
+    @discardableResult
+    public static func softmaxRowStatistics(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) -> (max: Float, total: Float) {
         let m = max(x, count: n)
         guard m > -.infinity else {
             out.update(repeating: 0, count: n)
-            return
+            return (-.infinity, 0)
         }
         var acc = FloatVector()
         var i = 0
@@ -27,6 +35,7 @@ extension Kernels {
         }
         let inverse = 1 / total
         affine(out, scale: inverse, shift: 0, out, count: n)
+        return (m, total)
     }
 
     public static func logSoftmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
