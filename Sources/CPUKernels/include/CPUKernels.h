@@ -154,6 +154,9 @@ void cpu_kernels_advise_huge_pages(void *base, size_t bytes);
 /// `bytes` (a multiple of 2 MB) of fresh zeroed memory at a 2 MB-aligned address, advised as above
 /// (TensorCore's WeightSlab); NULL when the system refuses. Give it back with `cpu_kernels_unmap`.
 void *cpu_kernels_map_huge(size_t bytes);
+/// The first `bytes` of file `fd` mapped read-only at a 2 MB-aligned address, advised as above, so
+/// the page cache's 2 MB folios map whole (ModelIO's ByteStorage); NULL when the system refuses.
+void *cpu_kernels_map_file_huge(int fd, size_t bytes);
 void cpu_kernels_unmap(void *base, size_t bytes);
 
 #endif
