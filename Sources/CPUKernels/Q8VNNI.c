@@ -61,33 +61,18 @@ Q8VNNI static inline void store_digits(__m512i X, int8_t *d) {
     _mm_storeu_si128((__m128i *)(d + 128), _mm512_cvtepi32_epi8(d2));
 }
 
-/// Block `b` of a prepared x all zeros (a block of zeros in x, or padding). Written block by block
-/// rather than by clearing the whole buffer first: the scratch is cold after every product (the
-/// weights streamed through the caches), and a memset of it took ~1.5 % of OPT-125m's decoding.
-Q8VNNI static inline void zero_block(int8_t *digits, float *sx, float *k, long b) {
-    int8_t *d = digits + 192 * (b / 2) + 32 * (b % 2);
-    memset(d, 0, 32);
-    memset(d + 64, 0, 32);
-    memset(d + 128, 0, 32);
-    sx[b] = 0;
-    k[b] = 0;
-}
-
 Q8VNNI int cpu_kernels_q8_prepare_x(const float *x, long columns, void *prepared) {
     const long blocks = columns / 32, padded = padded_blocks(columns);
     int8_t *digits = prepared;
     float *sx = (float *)(digits + 96 * padded), *k = sx + padded;
-    for (long b = blocks; b < padded; b++) zero_block(digits, sx, k, b);
+    memset(prepared, 0, (size_t)cpu_kernels_q8_prepared_bytes(columns));
     const __m512i limit = _mm512_set1_epi32((int)Q8_DIGIT_LIMIT);
     for (long b = 0; b < blocks; b++) {
         const __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
         // NaN or ±infinity (fpclass 0x99): the float kernels give them their IEEE meaning.
         if (_mm512_fpclass_ps_mask(v0, 0x99) | _mm512_fpclass_ps_mask(v1, 0x99)) return 0;
         const float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-        if (m == 0) {
-            zero_block(digits, sx, k, b);
-            continue;
-        }
+        if (m == 0) continue;
         if (m < 0x1p-96f) return 0;  // L / m would overflow
         const float inv = Q8_DIGIT_LIMIT / m;
         sx[b] = m / Q8_DIGIT_LIMIT;

@@ -15,12 +15,8 @@ void cpu_kernels_row_parts_init(void *parts, long count, long rows) {
     }
 }
 
-/// Takes rows from part `i`: from the front (its owner), `chunk` rows or a quarter of what is left
-/// once that is less, at least 16 (all that is left when `chunk` ≤ 0); or the upper half of what is
-/// left, at least 16 rows (a thief). 0 when the part is empty. The owner's last pieces are small so
-/// that the other thread, run out of its own, waits for little more than one of them: with the
-/// chunk (64 KB of weights) to the end, OPT-125m q8 decoding's caller spent ~5 % of its time
-/// waiting for the worker to finish its last chunk (AMD Zen 4 VM, perf).
+/// Takes rows from part `i`: `chunk` from the front (its owner), or the upper half of what is left,
+/// at least 16 rows (a thief). 0 when the part is empty.
 static int take(void *parts, long i, int front, long chunk, long *start, long *end) {
     uint64_t *word = part_word(parts, i);
     uint64_t r = __atomic_load_n(word, __ATOMIC_ACQUIRE);
@@ -30,11 +26,7 @@ static int take(void *parts, long i, int front, long chunk, long *start, long *e
         long s, e;
         if (front) {
             s = lo;
-            long piece = (hi - lo) / 4 / 16 * 16;
-            if (chunk <= 0) piece = hi - lo;
-            else if (piece > chunk) piece = chunk;
-            if (piece < 16) piece = 16;
-            e = hi - lo > piece ? lo + piece : hi;
+            e = hi - lo > chunk ? lo + chunk : hi;
         } else {
             s = lo + (hi - lo) / 2 / 16 * 16;
             e = hi;

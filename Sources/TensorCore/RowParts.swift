@@ -7,8 +7,7 @@ import CPUKernels
 struct RowParts {
     let words: UnsafeMutableRawPointer
     let count: Int
-    /// Rows an owner takes at a time, at most: about 64 KB of weights, a multiple of 16 rows; 0 for
-    /// its whole part at once.
+    /// Rows an owner takes at a time: about 64 KB of weights, a multiple of 16 rows.
     let chunk: Int
 
     /// Runs `body` with the parts of `rows` rows for `count` threads, kept on the stack (decoding
@@ -17,7 +16,7 @@ struct RowParts {
     /// range apart, measured so on Intel, and not yet measured on 64 KB shares.
     static func with(count: Int, rows: Int, rowBytes: Int, wholeParts: Bool = false, _ body: (RowParts) -> Void) {
         let size = count * Int(CPU_KERNELS_ROW_PART_BYTES)
-        let chunk = wholeParts ? 0 : max(16, (1 << 16) / max(rowBytes, 1) / 16 * 16)
+        let chunk = wholeParts ? rows : max(16, (1 << 16) / max(rowBytes, 1) / 16 * 16)
         withUnsafeTemporaryAllocation(byteCount: size, alignment: Int(CPU_KERNELS_ROW_PART_BYTES)) { buffer in
             cpu_kernels_row_parts_init(buffer.baseAddress, count, rows)
             body(RowParts(words: buffer.baseAddress!, count: count, chunk: chunk))

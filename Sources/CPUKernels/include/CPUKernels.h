@@ -75,8 +75,7 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 
 /// The output rows [0, rows) of a one-row product shared by `count` threads so that none waits
 /// long for another: each thread takes its own part (row i·rows/count onwards) from the front,
-/// `chunk` rows at a time and a quarter of what is left once that is less (≥ 16; the whole part at
-/// once when `chunk` ≤ 0), so it streams its rows in order; then it takes the upper half of what
+/// `chunk` rows at a time, so it streams its rows in order; then it takes the upper half of what
 /// is left of the other parts, part by part, until every part is empty. A thread that starts late
 /// or reads slower so does fewer rows: over fixed halves, OPT-125m decoding's caller waited 7–35 %
 /// of its own time for the worker (AMD Zen 4 VM; BENCHMARKS.md).
