@@ -14,8 +14,9 @@ struct BenchOPTCommand: ParsableCommand {
             download is needed. Decoding streams every weight once per token, so it is bound by memory \
             bandwidth: compare with `bench kernels`' read bandwidth. --weights bf16 or q8 stores the \
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
-            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts. \
-            --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT on the same \
+            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts; each \
+            format's decode speed over the first's is then also printed as taken inside each round, \
+            with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT on the same \
             workload (shape, prompt, tokens, threads) after each of our fp32 rounds and prints our speed \
             over its, taken inside each round, with the median.
             """
@@ -55,7 +56,7 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Prefills timed in each round, each on an empty cache; the round's prefill is their median (one 64-token prefill lasts tens of ms, shorter than these machines' swings). --torch's rounds time theirs alike.")
     var prefills: Int = 5
 
-    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\"}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
+    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\", \"decode_ratio_rounds\" and \"decode_ratio_median\" (decode speed over the first format's, inside each round)}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
     var json = false
 
     @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
@@ -147,6 +148,12 @@ struct BenchOPTCommand: ParsableCommand {
                 }
             }
         }
+        func list(_ values: [Double]) -> String {
+            values.map { String(format: "%.2f", $0) }.joined(separator: ", ") + (values.count > 1 ? String(format: " (median %.2f)", median(values)) : "")
+        }
+        /// Decode speed of format `i` over the first format's, inside each round: the fair figure on
+        /// a machine whose speed drifts between rounds.
+        func decodeRatios(_ i: Int) -> [Double] { zip(timings[0], timings[i]).map { $0.decode / $1.decode } }
         if generators.count > 1 || rounds > 1 {
             let base = median(timings[0].map { Double(tokens) / $0.decode })
             for (i, g) in generators.enumerated() {
@@ -155,10 +162,10 @@ struct BenchOPTCommand: ParsableCommand {
                       + generators[0].format.rawValue + String(format: "), prefill %.1f tokens/s, %.0f MB of weights", prefill, Double(g.bytes) / 1e6))
             }
         }
+        for i in generators.indices.dropFirst() {
+            print("\(generators[i].format.rawValue) / \(generators[0].format.rawValue) decode, inside each round: " + list(decodeRatios(i)))
+        }
         if !against.isEmpty {
-            func list(_ values: [Double]) -> String {
-                values.map { String(format: "%.2f", $0) }.joined(separator: ", ") + (values.count > 1 ? String(format: " (median %.2f)", median(values)) : "")
-            }
             print("ours / PyTorch (fp32), inside each round: decode " + list(against.map(\.decode)) + "; prefill " + list(against.map(\.prefill)))
         }
         print("KV cache: \(generators[0].generator.cacheBytesPerPosition / 1024) KB per token")
@@ -172,7 +179,8 @@ struct BenchOPTCommand: ParsableCommand {
                 return ["weights": generators[i].format.rawValue, "weight_bytes": generators[i].bytes,
                         "decode_tokens_per_s": median(decode), "prefill_tokens_per_s": median(prefill),
                         "decode_gb_per_s": median(decode) * Double(generators[i].bytes) / 1e9,
-                        "decode_rounds": decode, "prefill_rounds": prefill]
+                        "decode_rounds": decode, "prefill_rounds": prefill,
+                        "decode_ratio_rounds": decodeRatios(i), "decode_ratio_median": median(decodeRatios(i))]
             },
         ]
         if !theirs.isEmpty {

@@ -47,6 +47,12 @@ final class BenchOPTCommandTests: XCTestCase {
         let decode = try XCTUnwrap(results[0]["decode_rounds"] as? [Double])
         XCTAssertEqual(decode.count, 2)
         XCTAssertEqual(results[0]["decode_tokens_per_s"] as! Double, (decode[0] + decode[1]) / 2, accuracy: 1e-9)
+        // q8's decode speed over f32's, inside each round.
+        let q8 = try XCTUnwrap(results[1]["decode_rounds"] as? [Double])
+        let q8Ratios = try XCTUnwrap(results[1]["decode_ratio_rounds"] as? [Double])
+        XCTAssertEqual(q8Ratios.count, 2)
+        for i in 0..<2 { XCTAssertEqual(q8Ratios[i], q8[i] / decode[i], accuracy: 1e-9) }
+        XCTAssertEqual(results[1]["decode_ratio_median"] as! Double, (q8Ratios[0] + q8Ratios[1]) / 2, accuracy: 1e-9)
         let inside = try XCTUnwrap(object["ratios"] as? [String: Any])
         let exact = try XCTUnwrap(inside["decode_rounds"] as? [Double])
         for i in 0..<2 { XCTAssertEqual(exact[i], decode[i] / 10, accuracy: 1e-9) }
