@@ -129,15 +129,18 @@ final class CachedAttention {
     /// One query (a decoding step) over all `total` cached positions. Each thread takes a run of
     /// positions for every head, reading those cache rows in order (`attentionScoresRows`), with
     /// its own softmax; the parts' outputs are then merged by their softmaxes' max and sum. Cold
-    /// (the weights streamed since evicted the cache), OPT-125m's 12 layers at 80 positions on two
-    /// threads (AMD Zen 4) took 0.50–0.70 of the time the head-by-head kernels took on one.
+    /// (the weights streamed since evicted the cache), OPT-125m's 12 layers at 80 and 200
+    /// positions on two threads (AMD Zen 4) took 0.32–0.63 of the time the head-by-head kernels
+    /// took on one.
     private func oneQuery(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, total: Int,
                           scale: Float, out: UnsafeMutablePointer<Float>) {
-        let width = heads * headDim
-        let parts = total * width >= Self.splitFloats ? max(1, min(Threads.shared.threadCount, total / 16)) : 1
+        let width = heads * headDim, threads = Threads.shared.threadCount
+        let parts = total * width >= Self.splitFloats ? max(1, min(threads, total / 16)) : 1
         var args = OneQuery(q: q, keys: keys, values: values, heads: heads, headDim: headDim, total: total, parts: parts,
                             scale: scale, scores: scores.reserve(heads * total),
-                            partials: partials.reserve(parts * (width + 2 * heads)), out: out)
+                            // Sized for every thread, not this call's parts: the part count grows with the
+                            // cache, and a buffer that grew with it would allocate mid-generation.
+                            partials: partials.reserve(threads * (width + 2 * heads)), out: out)
         if parts == 1 {
             Self.part(0, args)
             return
