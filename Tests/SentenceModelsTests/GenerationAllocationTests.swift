@@ -1,6 +1,6 @@
 import AllocationCounter
 import NeuralNet
-import SentenceModels
+@testable import SentenceModels
 import TensorCore
 import Synchronization
 import XCTest
@@ -120,6 +120,30 @@ final class GenerationAllocationTests: XCTestCase {
                 for _ in 0..<40 { next = sampler.next(try generator(token: next)) }
             }
             XCTAssertEqual(count, 0, "\(storage): allocations over 40 OPT decoding steps")
+        }
+    }
+
+    /// Decoding steps at a width whose products run on both threads (`RowParts`), and whose
+    /// attention starts splitting the cached positions between them (`CachedAttention.splitFloats`)
+    /// midway through the measured steps; the test above, at width 32, runs neither.
+    func testOPTTokenStepAllocatesNothingWhenAttentionStartsSplitting() throws {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = 2
+        let config = OPTConfiguration(hiddenSize: 256, ffnDim: 512, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 256,
+                                      vocabularySize: 96, dropout: 0)
+        XCTAssert(8 * 256 < CachedAttention.splitFloats && 120 * 256 >= CachedAttention.splitFloats, "the split starts in the measured steps")
+        for storage in [WeightFormat.f32, .q8] {
+            let (model, weights) = try ModelFactory.opt(configuration: config, weights: .random(seed: 6), storage: storage)
+            let generator = OPTGenerator(model: model, capacity: 200, weights: weights)
+            let sampler = try Sampler(options: .greedy, vocabulary: 96)
+            try generator([2, 5, 6, 7])
+            var next = 8
+            for _ in 0..<4 { next = sampler.next(try generator(token: next)) }   // warm-up, 8 positions
+            let count = try allocations {
+                for _ in 0..<112 { next = sampler.next(try generator(token: next)) }
+            }
+            XCTAssertEqual(count, 0, "\(storage): allocations over 112 OPT decoding steps")
         }
     }
 }
