@@ -13,9 +13,10 @@ final class GenerationAllocationTests: XCTestCase {
         try XCTSkipUnless(allocation_counter_available() == 1, "allocations are counted only with glibc")
     }
 
-    static func sllm(storage: WeightFormat) throws -> (SentenceLLM, InferenceWeights) {
-        let svae = SentenceVAEConfiguration(hiddenSize: 32, vocabularySize: 96, attentionHeads: 4, layers: 2, maxSequenceLength: 16)
-        let llm = OPTConfiguration(hiddenSize: 32, ffnDim: 64, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 64, vocabularySize: 96, dropout: 0)
+    static func sllm(storage: WeightFormat, width: Int = 32) throws -> (SentenceLLM, InferenceWeights) {
+        let svae = SentenceVAEConfiguration(hiddenSize: width, vocabularySize: 96, attentionHeads: 4, layers: 2, maxSequenceLength: 16)
+        let llm = OPTConfiguration(hiddenSize: width, ffnDim: 2 * width, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 64,
+                                   vocabularySize: 96, dropout: 0)
         return try ModelFactory.sllm(svae: svae, llm: llm, weights: .random(seed: 3), storage: storage)
     }
 
@@ -78,8 +79,12 @@ final class GenerationAllocationTests: XCTestCase {
     }
 
     func testSentenceLoopAllocatesNothingAfterWarmUp() throws {
-        for storage in [WeightFormat.f32, .bf16, .q8] {
-            let (model, weights) = try Self.sllm(storage: storage)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = 2
+        // Width 256: the products run on both threads (`RowParts`, the shared few-rows tiles).
+        for (storage, width) in [(WeightFormat.f32, 32), (.bf16, 32), (.q8, 32), (.f32, 256), (.bf16, 256), (.q8, 256)] {
+            let (model, weights) = try Self.sllm(storage: storage, width: width)
             let generator = SentenceLLMGenerator(sllm: model, capacity: 40, weights: weights)
             // Greedy with the repetition penalty and n-gram blocking on, so their bookkeeping is counted too.
             let sampler = try Sampler(options: SamplingOptions(repetitionPenalty: 1.3, noRepeatNgramSize: 3), vocabulary: 96)
@@ -100,8 +105,8 @@ final class GenerationAllocationTests: XCTestCase {
             try passage(sentences: 8, length: 15)   // warm-up: sizes every buffer at its largest
             let short = try allocations { try passage(sentences: 4, length: 6) }
             let long = try allocations { try passage(sentences: 12, length: 15) }
-            XCTAssertEqual(short, 0, "\(storage): allocations over 4 sentences of 6 tokens")
-            XCTAssertEqual(long, 0, "\(storage): allocations over 12 sentences of 15 tokens")
+            XCTAssertEqual(short, 0, "\(storage), width \(width): allocations over 4 sentences of 6 tokens")
+            XCTAssertEqual(long, 0, "\(storage), width \(width): allocations over 12 sentences of 15 tokens")
             XCTAssertEqual(sentence.count, 15)
             XCTAssertEqual(tokens, 8 * 15 + 4 * 6 + 12 * 15)
         }
