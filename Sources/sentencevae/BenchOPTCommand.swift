@@ -16,9 +16,9 @@ struct BenchOPTCommand: ParsableCommand {
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
             --rounds 3, to time them in interleaved rounds, since these machines' speed drifts; each \
             format's decode speed over the first's is then also printed as taken inside each round, \
-            with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT on the same \
-            workload (shape, prompt, tokens, threads) after each of our fp32 rounds and prints our speed \
-            over its, taken inside each round, with the median.
+            with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's \
+            OPT on the same workload (shape, prompt, tokens, threads) after each of our fp32 rounds and \
+            prints our speed over its, taken inside each round, with the median.
             """
     )
 

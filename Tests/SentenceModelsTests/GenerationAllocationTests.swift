@@ -112,19 +112,23 @@ final class GenerationAllocationTests: XCTestCase {
         }
     }
 
+    /// Allocations over `steps` OPT decoding steps after a 4-token prompt and 4 steps of warm-up.
+    private func optStepAllocations(_ config: OPTConfiguration, storage: WeightFormat, seed: UInt64, steps: Int) throws -> Int {
+        let (model, weights) = try ModelFactory.opt(configuration: config, weights: .random(seed: seed), storage: storage)
+        let generator = OPTGenerator(model: model, capacity: 8 + steps, weights: weights)
+        let sampler = try Sampler(options: .greedy, vocabulary: config.vocabularySize)
+        try generator([2, 5, 6, 7])
+        var next = 8
+        for _ in 0..<4 { next = sampler.next(try generator(token: next)) }   // warm-up, 8 positions
+        return try allocations {
+            for _ in 0..<steps { next = sampler.next(try generator(token: next)) }
+        }
+    }
+
     func testOPTTokenStepAllocatesNothingAfterWarmUp() throws {
         let config = OPTConfiguration(hiddenSize: 32, ffnDim: 64, attentionHeads: 4, layers: 2, maxPositionEmbeddings: 64, vocabularySize: 96, dropout: 0)
         for storage in [WeightFormat.f32, .q8] {
-            let (model, weights) = try ModelFactory.opt(configuration: config, weights: .random(seed: 5), storage: storage)
-            let generator = OPTGenerator(model: model, capacity: 64, weights: weights)
-            let sampler = try Sampler(options: .greedy, vocabulary: 96)
-            try generator([2, 5, 6, 7])
-            var next = 8
-            for _ in 0..<4 { next = sampler.next(try generator(token: next)) }   // warm-up
-            let count = try allocations {
-                for _ in 0..<40 { next = sampler.next(try generator(token: next)) }
-            }
-            XCTAssertEqual(count, 0, "\(storage): allocations over 40 OPT decoding steps")
+            XCTAssertEqual(try optStepAllocations(config, storage: storage, seed: 5, steps: 40), 0, "\(storage): allocations over 40 OPT decoding steps")
         }
     }
 
@@ -139,16 +143,7 @@ final class GenerationAllocationTests: XCTestCase {
                                       vocabularySize: 96, dropout: 0)
         XCTAssert(8 * 256 < CachedAttention.splitFloats && 120 * 256 >= CachedAttention.splitFloats, "the split starts in the measured steps")
         for storage in [WeightFormat.f32, .q8] {
-            let (model, weights) = try ModelFactory.opt(configuration: config, weights: .random(seed: 6), storage: storage)
-            let generator = OPTGenerator(model: model, capacity: 200, weights: weights)
-            let sampler = try Sampler(options: .greedy, vocabulary: 96)
-            try generator([2, 5, 6, 7])
-            var next = 8
-            for _ in 0..<4 { next = sampler.next(try generator(token: next)) }   // warm-up, 8 positions
-            let count = try allocations {
-                for _ in 0..<112 { next = sampler.next(try generator(token: next)) }
-            }
-            XCTAssertEqual(count, 0, "\(storage): allocations over 112 OPT decoding steps")
+            XCTAssertEqual(try optStepAllocations(config, storage: storage, seed: 6, steps: 112), 0, "\(storage): allocations over 112 OPT decoding steps")
         }
     }
 }
