@@ -96,11 +96,11 @@ struct BenchKernelsCommand: ParsableCommand {
         let core = BLASCore.coreName ?? "not OpenBLAS"
         let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
         let manyRows = !BLAS.usesOwnSgemm ? "the BLAS's sgemm" : NativeKernels.avx512 ? "sentencevae's AVX-512 sgemm" : "sentencevae's AVX2 sgemm"
+        // On AVX2 kernels, the formats that run their own instead (AMD Zen 4).
+        let ownKernels = [NativeKernels.oneRowBF16AVX512 ? "bf16: AVX-512, one row at a time" : nil,
+                          NativeKernels.q8VNNI ? "q8: AVX-512 VNNI integer dot products" : nil].compactMap { $0 }
         let oneRow = !NativeKernels.enabled ? "portable Swift" : NativeKernels.avx512 ? "AVX-512"
-            : NativeKernels.oneRowBF16AVX512 || NativeKernels.q8VNNI
-                ? "AVX2 (" + [NativeKernels.oneRowBF16AVX512 ? "bf16: AVX-512, one row at a time" : nil,
-                              NativeKernels.q8VNNI ? "q8: AVX-512 VNNI integer dot products" : nil].compactMap { $0 }.joined(separator: "; ") + ")"
-                : "AVX2"
+            : ownKernels.isEmpty ? "AVX2" : "AVX2 (" + ownKernels.joined(separator: "; ") + ")"
         if !json {
             print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
             print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")
