@@ -43,7 +43,15 @@ static int take(void *parts, long i, int front, long chunk, long *start, long *e
 int cpu_kernels_row_parts_take(void *parts, long count, long self, long chunk, long *start, long *end) {
     if (take(parts, self, 1, chunk, start, end)) return 1;
     for (long k = 1; k < count; k++) {
-        if (take(parts, (self + k) % count, 0, chunk, start, end)) return 1;
+        if (!take(parts, (self + k) % count, 0, chunk, start, end)) continue;
+        // The stolen rows become this thread's part, taken a chunk at a time like its own, so that
+        // the thread it came from can take some back when it runs out first. A plain store: this
+        // part is empty, and no thread changes an empty part but its owner.
+        if (*end - *start > chunk) {
+            __atomic_store_n(part_word(parts, self), pack(*start + chunk, *end), __ATOMIC_RELEASE);
+            *end = *start + chunk;
+        }
+        return 1;
     }
     return 0;
 }

@@ -2,8 +2,9 @@ import CPUKernels
 
 /// The output rows of a one-row product shared across the pool's threads
 /// (`cpu_kernels_row_parts_take`): each thread streams its own part in order, then takes over
-/// what is left of the others', so the product ends when the rows do rather than when the slowest
-/// thread's fixed half does.
+/// the upper half of what is left of another's, which becomes its own part (so the other can take
+/// some back in turn). The product ends when the rows do rather than when the slowest thread's
+/// fixed half does, to within a chunk.
 struct RowParts {
     let words: UnsafeMutableRawPointer
     let count: Int

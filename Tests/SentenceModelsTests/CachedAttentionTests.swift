@@ -37,9 +37,10 @@ final class CachedAttentionTests: XCTestCase {
         }
     }
 
-    /// One query (a decoding step) over the cache, its positions split between the threads
-    /// (`CachedAttention.splitFloats`) and the parts' softmaxes merged, against a Double reference:
-    /// caches too small to split, split in two and three, heads with and without a vector tail.
+    /// One query (a decoding step) over the cache, its positions split into parts for the threads
+    /// (`CachedAttention.splitFloats`, `partsPerThread`) and the parts' softmaxes merged, against a
+    /// Double reference: caches too small to split, split into 8 to 12 parts on 2 and 3 threads,
+    /// heads with and without a vector tail.
     func testOneQueryMatchesReference() {
         let saved = Threads.count
         defer { Threads.count = saved }

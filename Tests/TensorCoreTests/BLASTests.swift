@@ -352,7 +352,8 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(late[1], [])
         XCTAssertEqual(late[0].map(\.count).reduce(0, +), 50272)
         XCTAssertEqual(late[0].first, 0..<32)                 // its own part first, from the front
-        XCTAssertEqual(late[0].filter { $0.lowerBound >= 25136 }.first, 37696..<50272)  // then the upper half of the rest
+        // then the upper half of the rest, a chunk at a time (it became task 0's part)
+        XCTAssertEqual(late[0].filter { $0.lowerBound >= 25136 }.first, 37696..<37728)
         // Whole parts (the AVX-512 compact kernels): a task that starts on time takes its part in
         // one range, as the fixed halves did.
         var first: [Range<Int>] = []
@@ -364,5 +365,30 @@ final class BLASTests: XCTestCase {
             }
         }
         XCTAssertEqual(first, [25136..<50272, 0..<25136])
+    }
+
+    func testRowPartsStolenRowsCanBeTakenBack() {
+        // Two parts of 4096 rows, 16 rows a chunk; taken from one thread to fix the order.
+        RowParts.with(count: 2, rows: 4096, rowBytes: 4096) { parts in
+            XCTAssertEqual(parts.chunk, 16)
+            func take(_ task: Int) -> Range<Int>? {
+                var start = 0, end = 0
+                return cpu_kernels_row_parts_take(parts.words, 2, task, parts.chunk, &start, &end) != 0 ? start..<end : nil
+            }
+            // Task 0 empties its part, then steals the upper half of task 1's: one chunk now, the
+            // rest published as its own part.
+            for _ in 0..<(2048 / 16) { XCTAssertLessThan(take(0)!.upperBound, 2049) }
+            XCTAssertEqual(take(0), 3072..<3088)
+            // Task 1 takes its front, then, empty, half of what task 0 holds of the stolen rows.
+            for _ in 0..<((3072 - 2048) / 16) { XCTAssertLessThan(take(1)!.upperBound, 3073) }
+            XCTAssertEqual(take(1), 3584..<3600)
+            // Every row once, whatever order the rest goes in.
+            var seen = Set(0..<3088).union(3584..<3600)
+            while let r = take(0) ?? take(1) {
+                XCTAssertTrue(seen.isDisjoint(with: Set(r)), "\(r) taken twice")
+                seen.formUnion(r)
+            }
+            XCTAssertEqual(seen.count, 4096)
+        }
     }
 }

@@ -76,9 +76,12 @@ void cpu_kernels_f32_gemv_rows(const float *weights, long ld, long columns, long
 /// The output rows [0, rows) of a one-row product shared by `count` threads so that none waits
 /// long for another: each thread takes its own part (row i·rows/count onwards) from the front,
 /// `chunk` rows at a time, so it streams its rows in order; then it takes the upper half of what
-/// is left of the other parts, part by part, until every part is empty. A thread that starts late
-/// or reads slower so does fewer rows: over fixed halves, OPT-125m decoding's caller waited 7–35 %
-/// of its own time for the worker (AMD Zen 4 VM; BENCHMARKS.md).
+/// is left of another part, which becomes its own part, taken from the front the same way (and
+/// open to the others in turn), until every part is empty. A thread that starts late or reads
+/// slower so does fewer rows: over fixed halves, OPT-125m decoding's caller waited 7–35 % of its
+/// own time for the worker (AMD Zen 4 VM; BENCHMARKS.md). With the stolen half taken whole, the
+/// threads still ended OPT-125m q8's LM head (50,272 rows) 3.7–11.8 µs apart on average (three
+/// runs); taken a chunk at a time, 1.5–1.7 µs.
 ///
 /// `parts` is `count` × CPU_KERNELS_ROW_PART_BYTES bytes, 64-byte aligned, set by `_init` before the
 /// threads start; `rows` < 2^32. `_take` returns 0 when no rows are left, else 1 with [*start, *end)
