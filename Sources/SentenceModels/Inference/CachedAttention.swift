@@ -127,8 +127,8 @@ final class CachedAttention {
     static let splitFloats = 1 << 14
     /// Parts per thread, at least 16 positions each, handed out as threads free up: the time a run
     /// of cold cache rows takes varies, and with one part per thread one thread waited for the
-    /// other 6–10 µs per layer on average at 8–200 positions (OPT-125m q8, AMD Zen 4), 1.5–2.5 %
-    /// of a step; with four, 2–5 µs.
+    /// other 8–16 µs a layer on average at 8–208 positions (OPT-125m q8, AMD Zen 4), 1.6–3.1 % of
+    /// a step; with four, 4–8 µs (BENCHMARKS.md).
     static let partsPerThread = 4
 
     /// One query (a decoding step) over all `total` cached positions. Each part takes a run of
