@@ -14,9 +14,10 @@ struct BenchOPTCommand: ParsableCommand {
             download is needed. Decoding streams every weight once per token, so it is bound by memory \
             bandwidth: compare with `bench kernels`' read bandwidth. --weights bf16 or q8 stores the \
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
-            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts; each \
-            format's decode speed over the first's is then also printed as taken inside each round, \
-            with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's \
+            --rounds 3, to time them in interleaved rounds, since these machines' speed drifts: each \
+            round prefills every format, then the formats decode in turns of --decode-turn tokens, so \
+            that all of them meet the same moments of the machine. Each format's decode speed over the \
+            first's is then also printed as taken inside each round, with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's \
             OPT on the same workload (shape, prompt, tokens, threads) after each of our fp32 rounds and \
             prints our speed over its, taken inside each round, with the median.
             """
@@ -53,10 +54,13 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Rounds per storage format (interleaved when several are given).")
     var rounds: Int = 1
 
+    @Option(help: "Tokens each format decodes in its turn inside a round, when several are timed (these machines' speed moves within a second; --decode-turn equal to --tokens decodes each format's tokens in one go).")
+    var decodeTurn: Int = 4
+
     @Option(help: "Prefills timed in each round, each on an empty cache; the round's prefill is their median (one 64-token prefill lasts tens of ms, shorter than these machines' swings). --torch's rounds time theirs alike.")
     var prefills: Int = 5
 
-    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\", \"decode_ratio_rounds\" and \"decode_ratio_median\" (decode speed over the first format's, inside each round)}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
+    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"decode_turn\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\", \"decode_ratio_rounds\" and \"decode_ratio_median\" (decode speed over the first format's, inside each round)}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
     var json = false
 
     @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
@@ -69,6 +73,7 @@ struct BenchOPTCommand: ParsableCommand {
         try checkThreads(threads)
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         guard prefills >= 1 else { throw ValidationError("--prefills must be at least 1") }
+        guard decodeTurn >= 1 else { throw ValidationError("--decode-turn must be at least 1") }
         _ = try commaList(weights.formats.map(\.rawValue).joined(separator: ","), option: "--weights")
         if torch != nil, !weights.formats.contains(.f32) {
             throw ValidationError("--torch compares with our fp32 decoding: include f32 in --weights")
@@ -77,8 +82,13 @@ struct BenchOPTCommand: ParsableCommand {
 
     /// One timed prefill + decode.
     struct Timing {
-        let prefill: Double
-        let decode: Double
+        var prefill: Double
+        var decode: Double
+    }
+
+    /// The tokens of each turn a format decodes in a round: `turn` at a time, the rest last.
+    static func turns(tokens: Int, turn: Int) -> [Int] {
+        stride(from: 0, to: tokens, by: turn).map { min(turn, tokens - $0) }
     }
 
     func run() throws {
@@ -100,22 +110,23 @@ struct BenchOPTCommand: ParsableCommand {
             try body()
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        func measure(_ generator: OPTGenerator) throws -> Timing {
+        /// The median of `prefills` timed prefills, and the first token to decode after them.
+        func prefill(_ generator: OPTGenerator) throws -> (seconds: Double, next: Int) {
             var logits = generator.logits
             var prefillTimes: [Double] = []
             for _ in 0..<prefills {
                 generator.reset()
                 prefillTimes.append(try seconds { logits = try generator(ids) })
             }
-            let prefill = prefillTimes.sorted()[prefillTimes.count / 2]
-            var next = Sampler.argmax(logits, count: config.vocabularySize)
-            let decode = try seconds {
-                for _ in 0..<tokens {
-                    logits = try generator(token: next)
-                    next = Sampler.argmax(logits, count: config.vocabularySize)
+            return (prefillTimes.sorted()[prefillTimes.count / 2], Sampler.argmax(logits, count: config.vocabularySize))
+        }
+        /// `count` greedy tokens from `next`, timed; `next` becomes the token after them.
+        func decode(_ generator: OPTGenerator, _ count: Int, from next: inout Int) throws -> Double {
+            try seconds {
+                for _ in 0..<count {
+                    next = Sampler.argmax(try generator(token: next), count: config.vocabularySize)
                 }
             }
-            return Timing(prefill: prefill, decode: decode)
         }
         for g in generators { try g.generator(ids) }   // warm-up: sizes the buffers, faults the pages in
 
@@ -129,9 +140,20 @@ struct BenchOPTCommand: ParsableCommand {
         var timings = [[Timing]](repeating: [], count: generators.count)
         var against: [(decode: Double, prefill: Double)] = []   // ours / PyTorch's, one per round
         var theirs: [(prefill: Double, decode: Double)] = []
+        let turns = Self.turns(tokens: tokens, turn: decodeTurn)
         for round in 1...rounds {
+            // Every format's prefills, then their decoding in turns.
+            var times = [Timing](), next = [Int]()
+            for g in generators {
+                let (seconds, first) = try prefill(g.generator)
+                times.append(Timing(prefill: seconds, decode: 0))
+                next.append(first)
+            }
+            for count in turns {
+                for i in generators.indices { times[i].decode += try decode(generators[i].generator, count, from: &next[i]) }
+            }
             for (i, g) in generators.enumerated() {
-                let t = try measure(g.generator)
+                let t = times[i]
                 timings[i].append(t)
                 let label = generators.count > 1 || rounds > 1 ? "[\(g.format.rawValue) round \(round)] " : ""
                 print(label + String(format: "prefill %d tokens: %.1f tokens/s (%.1f ms)", prompt, Double(prompt) / t.prefill, t.prefill * 1000))
@@ -172,7 +194,7 @@ struct BenchOPTCommand: ParsableCommand {
         guard json else { return }
         var out: [String: Any] = [
             "cpu": CPUFeatures.current()?.summary ?? "unknown", "size": size.rawValue, "threads": Threads.count,
-            "prompt": prompt, "prefills": prefills, "tokens": tokens, "rounds": rounds,
+            "prompt": prompt, "prefills": prefills, "tokens": tokens, "decode_turn": decodeTurn, "rounds": rounds,
             "kv_cache_kb_per_token": Double(generators[0].generator.cacheBytesPerPosition) / 1024,
             "results": generators.indices.map { i -> [String: Any] in
                 let decode = timings[i].map { Double(tokens) / $0.decode }, prefill = timings[i].map { Double(prompt) / $0.prefill }

@@ -37,11 +37,13 @@ final class BenchOPTCommandTests: XCTestCase {
         XCTAssertTrue(summary.contains("(median "), summary)
 
         // --json: the same figures unrounded, so the ratios are exact.
-        let j = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--rounds", "2", "--threads", "2",
+        // Three tokens each, decoded in turns of two (f32, q8, f32, q8).
+        let j = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "3", "--decode-turn", "2", "--rounds", "2", "--threads", "2",
                                        "--weights", "f32,q8", "--prefills", "3", "--torch", script, "--json"])
         XCTAssertEqual(j.status, 0, j.err)
         let object = try CommandRunner.json(j.out)
         XCTAssertEqual(object["prefills"] as? Int, 3)
+        XCTAssertEqual(object["decode_turn"] as? Int, 2)
         let results = try XCTUnwrap(object["results"] as? [[String: Any]])
         XCTAssertEqual(results.map { $0["weights"] as? String }, ["f32", "q8"])
         let decode = try XCTUnwrap(results[0]["decode_rounds"] as? [Double])
@@ -65,6 +67,9 @@ final class BenchOPTCommandTests: XCTestCase {
         let noPrefills = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--prefills", "0"])
         XCTAssertNotEqual(noPrefills.status, 0)
         XCTAssertTrue(noPrefills.err.contains("--prefills"), noPrefills.err)
+        let noTurn = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--decode-turn", "0"])
+        XCTAssertNotEqual(noTurn.status, 0)
+        XCTAssertTrue(noTurn.err.contains("--decode-turn"), noTurn.err)
         let notTheScript = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--torch", "true"])
         XCTAssertNotEqual(notTheScript.status, 0)
         XCTAssertTrue(notTheScript.err.contains("PyTorch"), notTheScript.err)
