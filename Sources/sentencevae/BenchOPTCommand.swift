@@ -19,7 +19,9 @@ struct BenchOPTCommand: ParsableCommand {
             that all of them meet the same moments of the machine. Each format's decode speed over the \
             first's is then also printed as taken inside each round, with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's \
             OPT on the same workload (shape, prompt, tokens, threads) after each of our fp32 rounds and \
-            prints our speed over its, taken inside each round, with the median.
+            prints our speed over its, taken inside each round, with the median. --all-kernels times \
+            each format on every one-row kernel this CPU can run, in the same turns, to compare them \
+            in one run.
             """
     )
 
@@ -60,8 +62,11 @@ struct BenchOPTCommand: ParsableCommand {
     @Option(help: "Prefills timed in each round, each on an empty cache; the round's prefill is their median (one 64-token prefill lasts tens of ms, shorter than these machines' swings). --torch's rounds time theirs alike.")
     var prefills: Int = 5
 
-    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"decode_turn\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\", \"decode_ratio_rounds\" and \"decode_ratio_median\" (decode speed over the first format's, inside each round)}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
+    @Flag(help: "Print one JSON object instead: {\"cpu\", \"size\", \"threads\", \"prompt\", \"prefills\", \"tokens\", \"decode_turn\", \"rounds\", \"results\": [{\"weights\", \"prefill_tokens_per_s\", \"decode_tokens_per_s\" (medians), \"decode_gb_per_s\", \"weight_bytes\", \"prefill_rounds\", \"decode_rounds\", \"decode_ratio_rounds\" and \"decode_ratio_median\" (decode speed over the first format's, inside each round), with --all-kernels \"kernel\"}], \"kv_cache_kb_per_token\", and with --torch \"pytorch\" and \"ratios\"}.")
     var json = false
+
+    @Flag(help: "Time each format on every one-row kernel this CPU can run, in the same turns (e.g. q8/vnni, q8/avx512, q8/avx2, q8/portable), its default kernel first; the ratios are over the first format on its default kernel.")
+    var allKernels = false
 
     @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
     var torch: String?
@@ -98,12 +103,24 @@ struct BenchOPTCommand: ParsableCommand {
         // and fake the memory traffic. Each format gets its matrices from them.
         let model = try withoutRandomInitialization { try OPTModel(config: config) }
         for (_, p) in model.parameters() { p.data.update(repeating: 0, count: p.count) }
-        var generators: [(format: WeightFormat, generator: OPTGenerator, bytes: Int)] = []
+        // One entry per format, or per format and kernel (--all-kernels: the same weights, each
+        // entry with its own cache); the kernels' switches are set before each entry's turn.
+        let defaults = KernelChoice.current
+        defer { defaults.apply() }
+        var generators: [(format: WeightFormat, kernel: KernelChoice?, label: String, generator: OPTGenerator, bytes: Int)] = []
         for format in weights.formats {
             let stored: InferenceWeights
             do { stored = try ModelFactory.inferenceWeights(converting: model, to: format) } catch { throw CLIError("\(error)") }
-            generators.append((format, OPTGenerator(model: model, capacity: prompt + tokens, weights: stored), stored.bytes(of: model)))
+            let available = KernelChoice.available(for: format)
+            let kernels: [KernelChoice?] = allKernels
+                ? available.filter { $0.sameKernel(as: defaults, for: format) } + available.filter { !$0.sameKernel(as: defaults, for: format) }
+                : [nil]
+            for kernel in kernels {
+                generators.append((format, kernel, format.rawValue + (kernel.map { "/" + $0.name } ?? ""),
+                                   OPTGenerator(model: model, capacity: prompt + tokens, weights: stored), stored.bytes(of: model)))
+            }
         }
+        func use(_ i: Int) { (generators[i].kernel ?? defaults).apply() }
         let ids = (0..<prompt).map { 4 + $0 % 1000 }
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -128,10 +145,13 @@ struct BenchOPTCommand: ParsableCommand {
                 }
             }
         }
-        for g in generators { try g.generator(ids) }   // warm-up: sizes the buffers, faults the pages in
+        for (i, g) in generators.enumerated() {   // warm-up: sizes the buffers, faults the pages in
+            use(i)
+            try g.generator(ids)
+        }
 
         let parameters = model.parameterCount
-        let names = weights.formats.map(\.rawValue).joined(separator: ", ")
+        let names = generators.map(\.label).joined(separator: ", ")
         // In JSON mode the lines below go nowhere: one object is printed at the end.
         func print(_ line: String) { if !json { Swift.print(line) } }
         print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
@@ -144,23 +164,27 @@ struct BenchOPTCommand: ParsableCommand {
         for round in 1...rounds {
             // Every format's prefills, then their decoding in turns.
             var times = [Timing](), next = [Int]()
-            for g in generators {
+            for (i, g) in generators.enumerated() {
+                use(i)
                 let (seconds, first) = try prefill(g.generator)
                 times.append(Timing(prefill: seconds, decode: 0))
                 next.append(first)
             }
             for count in turns {
-                for i in generators.indices { times[i].decode += try decode(generators[i].generator, count, from: &next[i]) }
+                for i in generators.indices {
+                    use(i)
+                    times[i].decode += try decode(generators[i].generator, count, from: &next[i])
+                }
             }
             for (i, g) in generators.enumerated() {
                 let t = times[i]
                 timings[i].append(t)
-                let label = generators.count > 1 || rounds > 1 ? "[\(g.format.rawValue) round \(round)] " : ""
+                let label = generators.count > 1 || rounds > 1 ? "[\(g.label) round \(round)] " : ""
                 print(label + String(format: "prefill %d tokens: %.1f tokens/s (%.1f ms)", prompt, Double(prompt) / t.prefill, t.prefill * 1000))
                 print(label + String(format: "decode %d tokens: %.1f tokens/s (%.1f ms/token, %.1f GB/s of weights)", tokens, Double(tokens) / t.decode,
                                      t.decode * 1000 / Double(tokens), Double(g.bytes) * Double(tokens) / t.decode / 1e9))
                 fflush(stdout)
-                if let torch, g.format == .f32 {
+                if let torch, i == generators.firstIndex(where: { $0.format == .f32 }) {
                     let reference = try torchRound(torch)
                     theirs.append(reference)
                     against.append((Double(tokens) / t.decode / reference.decode, Double(prompt) / t.prefill / reference.prefill))
@@ -180,12 +204,12 @@ struct BenchOPTCommand: ParsableCommand {
             let base = median(timings[0].map { Double(tokens) / $0.decode })
             for (i, g) in generators.enumerated() {
                 let decode = median(timings[i].map { Double(tokens) / $0.decode }), prefill = median(timings[i].map { Double(prompt) / $0.prefill })
-                print("median \(g.format.rawValue): " + String(format: "decode %.1f tokens/s (%.2f× ", decode, decode / base)
-                      + generators[0].format.rawValue + String(format: "), prefill %.1f tokens/s, %.0f MB of weights", prefill, Double(g.bytes) / 1e6))
+                print("median \(g.label): " + String(format: "decode %.1f tokens/s (%.2f× ", decode, decode / base)
+                      + generators[0].label + String(format: "), prefill %.1f tokens/s, %.0f MB of weights", prefill, Double(g.bytes) / 1e6))
             }
         }
         for i in generators.indices.dropFirst() {
-            print("\(generators[i].format.rawValue) / \(generators[0].format.rawValue) decode, inside each round: " + list(decodeRatios(i)))
+            print("\(generators[i].label) / \(generators[0].label) decode, inside each round: " + list(decodeRatios(i)))
         }
         if !against.isEmpty {
             print("ours / PyTorch (fp32), inside each round: decode " + list(against.map(\.decode)) + "; prefill " + list(against.map(\.prefill)))
@@ -198,11 +222,14 @@ struct BenchOPTCommand: ParsableCommand {
             "kv_cache_kb_per_token": Double(generators[0].generator.cacheBytesPerPosition) / 1024,
             "results": generators.indices.map { i -> [String: Any] in
                 let decode = timings[i].map { Double(tokens) / $0.decode }, prefill = timings[i].map { Double(prompt) / $0.prefill }
-                return ["weights": generators[i].format.rawValue, "weight_bytes": generators[i].bytes,
-                        "decode_tokens_per_s": median(decode), "prefill_tokens_per_s": median(prefill),
-                        "decode_gb_per_s": median(decode) * Double(generators[i].bytes) / 1e9,
-                        "decode_rounds": decode, "prefill_rounds": prefill,
-                        "decode_ratio_rounds": decodeRatios(i), "decode_ratio_median": median(decodeRatios(i))]
+                var result: [String: Any] = [
+                    "weights": generators[i].format.rawValue, "weight_bytes": generators[i].bytes,
+                    "decode_tokens_per_s": median(decode), "prefill_tokens_per_s": median(prefill),
+                    "decode_gb_per_s": median(decode) * Double(generators[i].bytes) / 1e9,
+                    "decode_rounds": decode, "prefill_rounds": prefill,
+                    "decode_ratio_rounds": decodeRatios(i), "decode_ratio_median": median(decodeRatios(i))]
+                if let kernel = generators[i].kernel { result["kernel"] = kernel.name }
+                return result
             },
         ]
         if !theirs.isEmpty {

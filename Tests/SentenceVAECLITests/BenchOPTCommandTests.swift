@@ -67,6 +67,19 @@ final class BenchOPTCommandTests: XCTestCase {
         let noPrefills = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--prefills", "0"])
         XCTAssertNotEqual(noPrefills.status, 0)
         XCTAssertTrue(noPrefills.err.contains("--prefills"), noPrefills.err)
+        // --all-kernels: each format on every kernel this CPU runs, its default first, portable last.
+        let kernels = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--weights", "f32,q8", "--all-kernels",
+                                             "--prefills", "1", "--json"])
+        XCTAssertEqual(kernels.status, 0, kernels.err)
+        let timed = try XCTUnwrap(try CommandRunner.json(kernels.out)["results"] as? [[String: Any]])
+        for format in ["f32", "q8"] {
+            let names = timed.filter { $0["weights"] as? String == format }.compactMap { $0["kernel"] as? String }
+            XCTAssertGreaterThanOrEqual(names.count, 2, "\(format): \(names)")
+            XCTAssertEqual(Set(names).count, names.count, "\(format): \(names)")
+            XCTAssertEqual(names.last, "portable")
+        }
+        XCTAssertEqual(timed.first?["weights"] as? String, "f32")
+        XCTAssertEqual(timed.first?["decode_ratio_median"] as? Double, 1)
         let noTurn = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "1", "--decode-turn", "0"])
         XCTAssertNotEqual(noTurn.status, 0)
         XCTAssertTrue(noTurn.err.contains("--decode-turn"), noTurn.err)

@@ -74,45 +74,33 @@ final class WeightMatrixTests: XCTestCase {
         // with row counts that are not whole tiles or whole thread blocks (70: a 64-row tile and a rest).
         let shapes = [(1, 32), (17, 64), (130, 96), (300, 768), (70, 3072)]
         var seed: UInt64 = 1
-        let savedWide = NativeKernels.avx512, savedOneRow = NativeKernels.oneRowBF16AVX512, savedVNNI = NativeKernels.q8VNNI
-        defer {
-            NativeKernels.enabled = NativeKernels.supported; NativeKernels.avx512 = savedWide
-            NativeKernels.oneRowBF16AVX512 = savedOneRow; NativeKernels.q8VNNI = savedVNNI
-        }
+        let savedKernels = KernelChoice.current
+        defer { savedKernels.apply() }
         for threads in [1, 2, 3] {
             Threads.count = threads
-            // bf16 and q8 twice where the CPU has the AVX2 kernels: those, and the portable Swift ones;
-            // again on the AVX-512 kernels where the CPU has AVX-512, bf16 on both of its (the
-            // full-width CPUs' four streams, and Zen 4's one row), q8 on both of its (four streams,
-            // and the integer kernel where the CPU has VNNI).
-            let cases: [(WeightFormat, Bool, Bool, Bool, Bool)] = [(.bf16, false, false, false, false), (.q8, false, false, false, false), (.f32, false, false, false, false)]
-                + (NativeKernels.supported ? [(.bf16, true, false, false, false), (.q8, true, false, false, false)] : [])
-                + (NativeKernels.avx512Supported ? [(.bf16, true, true, false, false), (.q8, true, true, false, false), (.bf16, true, false, true, false)] : [])
-                + (NativeKernels.q8VNNISupported ? [(.q8, true, false, false, true)] : [])
-            for (format, native, wide, oneRow, vnni) in cases {
-                NativeKernels.enabled = native
-                NativeKernels.avx512 = wide
-                NativeKernels.oneRowBF16AVX512 = oneRow
-                NativeKernels.q8VNNI = vnni
-                for (rows, columns) in shapes {
-                    for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
-                        seed += 2
-                        try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 1, threads: threads, seed: seed)
-                        // q8 with the fp32 scales of older files: one-row and multi-row products alike.
-                        if format == .q8, n <= 7 {
-                            try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 3, threads: threads, seed: seed, fp32Scales: true)
+            // Each format on every one-row kernel this CPU runs (`KernelChoice`, as `bench opt
+            // --all-kernels` times them): the portable Swift ones; AVX2; where the CPU has AVX-512,
+            // bf16 on both of its (the full-width CPUs' four streams, Zen 4's one row) and q8 on its
+            // four streams and, with VNNI, the integer kernel. Several rows take the tiles.
+            for format in WeightFormat.allCases {
+                for choice in KernelChoice.available(for: format) {
+                    choice.apply()
+                    for (rows, columns) in shapes {
+                        for n in rows * columns > 50_000 ? [1, 5, 13] : [1, 2, 7, 33, 70] {
+                            seed += 2
+                            try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 1, threads: threads, seed: seed)
+                            // q8 with the fp32 scales of older files: one-row and multi-row products alike.
+                            if format == .q8, n <= 7 {
+                                try check(format, rows: rows, columns: columns, n: n, bias: seed % 4 == 3, threads: threads, seed: seed, fp32Scales: true)
+                            }
                         }
                     }
                 }
             }
         }
-        NativeKernels.q8VNNI = false
-        // bf16 rows that are not a multiple of 16 or 32 (scalar tails), one input row and several, in both kernels.
-        for (native, wide, oneRow) in [(false, false, false)] + (NativeKernels.supported ? [(true, false, false)] : [])
-            + (NativeKernels.avx512Supported ? [(true, true, false), (true, false, true)] : []) {
-            NativeKernels.enabled = native
-            NativeKernels.avx512 = wide
-            NativeKernels.oneRowBF16AVX512 = oneRow
+        // bf16 rows that are not a multiple of 16 or 32 (scalar tails), one input row and several, on every kernel.
+        for choice in KernelChoice.available(for: .bf16) {
+            choice.apply()
             for columns in [1, 15, 50, 70] {
                 for n in [1, 7] { try check(.bf16, rows: 9, columns: columns, n: n, bias: true, threads: Threads.count, seed: 99) }
             }

@@ -1,0 +1,65 @@
+/// One setting of `NativeKernels`' switches, named, so that decoding's one-row kernels can be timed
+/// against each other inside one run (`bench opt --all-kernels`): on the shared VMs two processes a
+/// minute apart differ by more than the kernels do, so kernels compared across runs (the
+/// `SENTENCEVAE_*_KERNELS` variables) have given contradicting answers.
+public struct KernelChoice: Equatable, Sendable {
+    public let name: String
+    public let enabled, avx512, oneRowBF16AVX512, q8VNNI: Bool
+
+    /// The switches as they are now (the CPU's rule, unless changed since).
+    public static var current: KernelChoice {
+        KernelChoice(name: "current", enabled: NativeKernels.enabled, avx512: NativeKernels.avx512,
+                     oneRowBF16AVX512: NativeKernels.oneRowBF16AVX512, q8VNNI: NativeKernels.q8VNNI)
+    }
+
+    /// Sets the switches. Only between products: the pool's tasks read them.
+    public func apply() {
+        NativeKernels.enabled = enabled
+        NativeKernels.avx512 = avx512
+        NativeKernels.oneRowBF16AVX512 = oneRowBF16AVX512
+        NativeKernels.q8VNNI = q8VNNI
+    }
+
+    /// Whether `other` runs `format`'s one-row products with the same kernel.
+    public func sameKernel(as other: KernelChoice, for format: WeightFormat) -> Bool {
+        guard enabled == other.enabled else { return false }
+        guard enabled else { return true }
+        switch format {
+        case .f32: return avx512 == other.avx512
+        case .bf16: return avx512 == other.avx512 && (avx512 || oneRowBF16AVX512 == other.oneRowBF16AVX512)
+        case .q8: return q8VNNI == other.q8VNNI && (q8VNNI || avx512 == other.avx512)
+        }
+    }
+
+    /// Every kernel this CPU can run for `format`'s one-row products, from the other switches as
+    /// they are now: fp32 AVX-512 (four rows) / AVX2; bf16 AVX-512 four rows / AVX-512 one row /
+    /// AVX2; q8 integer (VNNI) / AVX-512 / AVX2; and the portable Swift kernels (which also take
+    /// attention and, for fp32, leave the products to the BLAS).
+    public static func available(for format: WeightFormat) -> [KernelChoice] {
+        let now = current
+        func choice(_ name: String, enabled: Bool = true, avx512: Bool? = nil, oneRow: Bool? = nil, vnni: Bool? = nil) -> KernelChoice {
+            KernelChoice(name: name, enabled: enabled, avx512: avx512 ?? now.avx512,
+                         oneRowBF16AVX512: oneRow ?? now.oneRowBF16AVX512, q8VNNI: vnni ?? now.q8VNNI)
+        }
+        var choices: [KernelChoice] = []
+        if NativeKernels.supported {
+            switch format {
+            case .f32:
+                if NativeKernels.avx512Supported { choices.append(choice("avx512", avx512: true)) }
+                choices.append(choice("avx2", avx512: false))
+            case .bf16:
+                if NativeKernels.avx512Supported {
+                    choices.append(choice("avx512", avx512: true))
+                    choices.append(choice("avx512-row", avx512: false, oneRow: true))
+                }
+                choices.append(choice("avx2", avx512: false, oneRow: false))
+            case .q8:
+                if NativeKernels.q8VNNISupported { choices.append(choice("vnni", vnni: true)) }
+                if NativeKernels.avx512Supported { choices.append(choice("avx512", avx512: true, vnni: false)) }
+                choices.append(choice("avx2", avx512: false, vnni: false))
+            }
+        }
+        choices.append(choice("portable", enabled: false))
+        return choices
+    }
+}
