@@ -17,11 +17,11 @@ struct BenchOPTCommand: ParsableCommand {
             --rounds 3, to time them in interleaved rounds, since these machines' speed drifts: each \
             round prefills every format, then the formats decode in turns of --decode-turn tokens, so \
             that all of them meet the same moments of the machine. Each format's decode speed over the \
-            first's is then also printed as taken inside each round, with the median. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's \
-            OPT on the same workload (shape, prompt, tokens, threads) after each of our fp32 rounds and \
-            prints our speed over its, taken inside each round, with the median. --all-kernels times \
-            each format on every one-row kernel this CPU can run, in the same turns, to compare them \
-            in one run.
+            first's is then also printed as taken inside each round, with the median. --all-kernels \
+            times each format on every one-row kernel this CPU can run, in the same turns, to compare \
+            them in one run. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT \
+            on the same workload (shape, prompt, tokens, threads) after each of our rounds and prints \
+            our fp32 speed over its, taken inside each round, with the median.
             """
     )
 
@@ -68,7 +68,7 @@ struct BenchOPTCommand: ParsableCommand {
     @Flag(help: "Time each format on every one-row kernel this CPU can run, in the same turns (e.g. q8/vnni, q8/avx512, q8/avx2, q8/portable), its default kernel first; the ratios are over the first format on its default kernel.")
     var allKernels = false
 
-    @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our fp32 rounds.")
+    @Option(help: "A command that runs Tools/reference/bench_torch_opt.py (e.g. '/tmp/venv/bin/python Tools/reference/bench_torch_opt.py'), run after each of our rounds.")
     var torch: String?
 
     func validate() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `bench opt --torch`: the reference command runs after each of our fp32 rounds and the ratios are
+/// `bench opt --torch`: the reference command runs after each of our rounds and the ratios are
 /// taken inside each round. A stand-in script plays PyTorch here (a fixed JSON line), so the test
 /// needs no Python and knows what each ratio must be.
 final class BenchOPTCommandTests: XCTestCase {
