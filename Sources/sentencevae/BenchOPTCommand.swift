@@ -15,8 +15,8 @@ struct BenchOPTCommand: ParsableCommand {
             bandwidth: compare with `bench kernels`' read bandwidth. --weights bf16 or q8 stores the \
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
             --rounds 3, to time them in interleaved rounds, since these machines' speed drifts: each \
-            round prefills every format, then the formats decode in turns of --decode-turn tokens, so \
-            that all of them meet the same moments of the machine. Each format's decode speed over the \
+            round prefills every format, then the formats decode in turns of --decode-turn tokens, in \
+            an order shuffled for each turn, so that all of them meet the same moments of the machine. Each format's decode speed over the \
             first's is then also printed as taken inside each round, with the median. --all-kernels \
             times each format on every one-row kernel this CPU can run, in the same turns, to compare \
             them in one run. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT \
@@ -96,6 +96,19 @@ struct BenchOPTCommand: ParsableCommand {
         stride(from: 0, to: tokens, by: turn).map { min(turn, tokens - $0) }
     }
 
+    /// The order the formats take their turns in, shuffled afresh for each turn (seeded, so a run
+    /// repeats): on an AMD Zen 4 VM the same q8 model decoded 3–7 % slower in the turn right after
+    /// fp32's than after another q8 turn, and a fixed order charged that to one format.
+    struct TurnOrder {
+        private var random = RandomGenerator(seed: 2408)
+
+        mutating func next(_ count: Int) -> [Int] {
+            var order = Array(0..<count)
+            order.shuffle(using: &random)
+            return order
+        }
+    }
+
     func run() throws {
         if let threads { Threads.count = threads }
         let config = size.configuration
@@ -161,6 +174,7 @@ struct BenchOPTCommand: ParsableCommand {
         var against: [(decode: Double, prefill: Double)] = []   // ours / PyTorch's, one per round
         var theirs: [(prefill: Double, decode: Double)] = []
         let turns = Self.turns(tokens: tokens, turn: decodeTurn)
+        var turnOrder = TurnOrder()
         for round in 1...rounds {
             // Every format's prefills, then their decoding in turns.
             var times = [Timing](), next = [Int]()
@@ -171,7 +185,7 @@ struct BenchOPTCommand: ParsableCommand {
                 next.append(first)
             }
             for count in turns {
-                for i in generators.indices {
+                for i in turnOrder.next(generators.count) {
                     use(i)
                     times[i].decode += try decode(generators[i].generator, count, from: &next[i])
                 }
