@@ -37,7 +37,7 @@ final class BenchOPTCommandTests: XCTestCase {
         XCTAssertTrue(summary.contains("(median "), summary)
 
         // --json: the same figures unrounded, so the ratios are exact.
-        // Three tokens each, decoded in turns of two (f32, q8, f32, q8).
+        // Three tokens each, decoded in turns of two (each turn in a shuffled order).
         let j = try CommandRunner.run(["bench", "opt", "--prompt", "2", "--tokens", "3", "--decode-turn", "2", "--rounds", "2", "--threads", "2",
                                        "--weights", "f32,q8", "--prefills", "3", "--torch", script, "--json"])
         XCTAssertEqual(j.status, 0, j.err)
