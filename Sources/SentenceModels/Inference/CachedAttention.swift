@@ -128,7 +128,9 @@ final class CachedAttention {
     /// Parts per thread, at least 16 positions each, handed out as threads free up: the time a run
     /// of cold cache rows takes varies, and with one part per thread one thread waited for the
     /// other 8–16 µs a layer on average at 8–208 positions (OPT-125m q8, AMD Zen 4), 1.6–3.1 % of
-    /// a step; with four, 4–8 µs (BENCHMARKS.md).
+    /// a step; with four, 4–8 µs. Decode speed itself came out level (1, 2, 4 and 8 parts per
+    /// thread within 1.5 % of each other in one run): shorter runs of rows stream a little slower
+    /// (BENCHMARKS.md).
     static let partsPerThread = 4
 
     /// One query (a decoding step) over all `total` cached positions. Each part takes a run of
