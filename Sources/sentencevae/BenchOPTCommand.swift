@@ -16,10 +16,10 @@ struct BenchOPTCommand: ParsableCommand {
             matrices compactly (as `llm --weights` does); give several, e.g. --weights f32,bf16,q8 \
             --rounds 3, to time them in interleaved rounds, since these machines' speed drifts: each \
             round prefills every format, then the formats decode in turns of --decode-turn tokens, in \
-            an order shuffled for each turn, so that all of them meet the same moments of the machine. Each format's decode speed over the \
-            first's is then also printed as taken inside each round, with the median. --all-kernels \
-            times each format on every one-row kernel this CPU can run, in the same turns, to compare \
-            them in one run. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT \
+            an order shuffled for each turn, so that all of them meet the same moments of the \
+            machine. Each format's decode speed over the first's is then also printed as taken inside \
+            each round, with the median. --all-kernels times each format on every one-row kernel this \
+            CPU can run, in the same turns, to compare them in one run. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT \
             on the same workload (shape, prompt, tokens, threads) after each of our rounds and prints \
             our fp32 speed over its, taken inside each round, with the median.
             """
