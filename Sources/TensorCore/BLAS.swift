@@ -323,7 +323,7 @@ public enum BLAS {
         /// row as one stream, where OpenBLAS's sgemv, interleaving rows, reached 55–65 % of the read
         /// rate on AMD Zen 4 (BENCHMARKS.md).
         var own = false
-        /// The kernel's AVX-512 version (`NativeKernels.avx512`), read once per product.
+        /// The kernel's AVX-512 version (`KernelChoice.rowKernel`), read once per product.
         var wide: Int32 = 0
         /// Our kernel's rows, shared so that no thread waits on a slower one (`RowParts`).
         var parts: RowParts? = nil
@@ -332,13 +332,13 @@ public enum BLAS {
     /// Splits `y` (length `rows` for M·x, `cols` for xᵀ·M) into blocks of 16-multiples across threads;
     /// our kernel's rows are shared through `RowParts` instead.
     private static func gemv(_ args: GemvBlocks) {
-        let outputs = args.transposed ? args.cols : args.rows
+        let outputs = args.transposed ? args.cols : args.rows, kernel = KernelChoice.current.rowKernel(for: .f32)
         var args = args
         let tasks = args.rows * args.cols < 1 << 16 ? 1 : Threads.shared.threadCount
         let block = ((outputs + tasks - 1) / tasks + 15) / 16 * 16
         args = GemvBlocks(transposed: args.transposed, rows: args.rows, cols: args.cols, matrix: args.matrix, ld: args.ld,
                           x: args.x, incX: args.incX, y: args.y, incY: args.incY, beta: args.beta, block: block,
-                          own: !args.transposed && args.incX == 1 && NativeKernels.enabled, wide: NativeKernels.avx512 ? 1 : 0)
+                          own: !args.transposed && args.incX == 1 && kernel != .portable, wide: kernel == .avx512 ? 1 : 0)
         if args.own && tasks > 1 {
             RowParts.with(count: tasks, rows: args.rows, rowBytes: 4 * args.cols) { parts in
                 args.parts = parts

@@ -40,10 +40,18 @@ final class KernelChoiceTests: XCTestCase {
         XCTAssertEqual(KernelChoice.current, saved)
     }
 
-    func testSameKernelLooksOnlyAtTheSwitchesThatFormatUses() {
+    func testRowKernelLooksOnlyAtTheSwitchesThatFormatUses() {
         func choice(enabled: Bool = true, avx512: Bool = false, oneRow: Bool = false, vnni: Bool = false) -> KernelChoice {
             KernelChoice(name: "x", enabled: enabled, avx512: avx512, oneRowBF16AVX512: oneRow, q8VNNI: vnni)
         }
+        // The kernel each format's products dispatch to.
+        XCTAssertEqual(choice(avx512: true, oneRow: true, vnni: true).rowKernel(for: .f32), .avx512)
+        XCTAssertEqual(choice(avx512: true, oneRow: true).rowKernel(for: .bf16), .avx512)
+        XCTAssertEqual(choice(oneRow: true).rowKernel(for: .bf16), .avx512OneRow)
+        XCTAssertEqual(choice(avx512: true, vnni: true).rowKernel(for: .q8), .integer)
+        XCTAssertEqual(choice(avx512: true).rowKernel(for: .q8), .avx512)
+        XCTAssertEqual(choice(oneRow: true).rowKernel(for: .q8), .avx2)
+        XCTAssertEqual(choice(enabled: false, avx512: true, vnni: true).rowKernel(for: .q8), .portable)
         // fp32 reads only avx512; bf16's four streams win over its one row; q8's integer kernel over avx512.
         XCTAssertTrue(choice(oneRow: true, vnni: true).sameKernel(as: choice(), for: .f32))
         XCTAssertFalse(choice(avx512: true).sameKernel(as: choice(), for: .f32))

@@ -20,15 +20,21 @@ public struct KernelChoice: Equatable, Sendable {
         NativeKernels.q8VNNI = q8VNNI
     }
 
+    /// The kernel that runs `format`'s one-row products under these switches: the one place that
+    /// says which switch wins (bf16's four rows over its one row, q8's integer kernel over AVX-512).
+    /// The products dispatch by it (`WeightKernels`), so `--all-kernels` times what runs.
+    public func rowKernel(for format: WeightFormat) -> RowKernel {
+        guard enabled else { return .portable }
+        switch format {
+        case .f32: return avx512 ? .avx512 : .avx2
+        case .bf16: return avx512 ? .avx512 : oneRowBF16AVX512 ? .avx512OneRow : .avx2
+        case .q8: return q8VNNI ? .integer : avx512 ? .avx512 : .avx2
+        }
+    }
+
     /// Whether `other` runs `format`'s one-row products with the same kernel.
     public func sameKernel(as other: KernelChoice, for format: WeightFormat) -> Bool {
-        guard enabled == other.enabled else { return false }
-        guard enabled else { return true }
-        switch format {
-        case .f32: return avx512 == other.avx512
-        case .bf16: return avx512 == other.avx512 && (avx512 || oneRowBF16AVX512 == other.oneRowBF16AVX512)
-        case .q8: return q8VNNI == other.q8VNNI && (q8VNNI || avx512 == other.avx512)
-        }
+        rowKernel(for: format) == other.rowKernel(for: format)
     }
 
     /// Every kernel this CPU can run for `format`'s one-row products, from the other switches as
@@ -62,4 +68,11 @@ public struct KernelChoice: Equatable, Sendable {
         choices.append(choice("portable", enabled: false))
         return choices
     }
+}
+
+/// The one-row kernels (`KernelChoice.rowKernel(for:)`): AVX-512 is fp32's and q8's four rows and
+/// bf16's four rows; `avx512OneRow` bf16's one-row kernel; `integer` q8's dot products on
+/// AVX-512 VNNI; `portable` the Swift kernels (fp32: the BLAS).
+public enum RowKernel: Sendable {
+    case portable, avx2, avx512, avx512OneRow, integer
 }

@@ -27,11 +27,18 @@ enum WeightKernels {
 
     /// Whether bf16 and q8 products run the C kernels (see `NativeKernels`).
     static var native: Bool { NativeKernels.enabled }
-    /// The C one-row products' AVX-512 versions (`NativeKernels.avx512`).
+    /// The C one-row products' AVX-512 versions (`NativeKernels.avx512`): q8's float kernel (also
+    /// where the integer one does not take x) and the four-row order of the parts.
     static var wide: Int32 { NativeKernels.avx512 ? 1 : 0 }
-    /// The bf16 one-row product's version: 1 as `wide`, 2 the AVX-512 one-row kernel
-    /// (`NativeKernels.oneRowBF16AVX512`), 0 AVX2.
-    static var bf16Kernel: Int32 { NativeKernels.avx512 ? 1 : NativeKernels.oneRowBF16AVX512 ? 2 : 0 }
+    /// The bf16 one-row product's version (`KernelChoice.rowKernel`): 1 AVX-512 four rows, 2 the
+    /// AVX-512 one-row kernel, 0 AVX2.
+    static var bf16Kernel: Int32 {
+        switch KernelChoice.current.rowKernel(for: .bf16) {
+        case .avx512: 1
+        case .avx512OneRow: 2
+        default: 0
+        }
+    }
 
     // MARK: One-row input
 
@@ -52,7 +59,7 @@ enum WeightKernels {
     /// does not take (NaN, infinities, blocks below 2^-96).
     static func prepareRow(_ x: UnsafePointer<Float>, columns n: Int, for storage: WeightMatrix.Storage,
                            into scratch: UnsafeMutablePointer<Float>) -> RowInput {
-        if case .q8 = storage, native, NativeKernels.q8VNNI, cpu_kernels_q8_prepare_x(x, n, scratch) != 0 {
+        if case .q8 = storage, KernelChoice.current.rowKernel(for: .q8) == .integer, cpu_kernels_q8_prepare_x(x, n, scratch) != 0 {
             return .q8Digits(UnsafeRawPointer(scratch))
         }
         permute(x, columns: n, for: storage, into: scratch)
