@@ -13,8 +13,9 @@ struct RowParts {
 
     /// Runs `body` with the parts of `rows` rows for `count` threads, kept on the stack (decoding
     /// allocates nothing per token). With `wholeParts` each thread takes its part in one range, as
-    /// the fixed halves before: the AVX-512 compact kernels read four streams a quarter of their
-    /// range apart, measured so on Intel, and not yet measured on 64 KB shares.
+    /// the fixed halves before: the four-stream kernels read streams a quarter of their range apart,
+    /// measured so on Intel; on AMD Zen 4 the integer q8 kernel's four streams in 64 KB shares
+    /// decoded 0.84× as fast as in whole parts (one run, 12 rounds; BENCHMARKS.md).
     static func with(count: Int, rows: Int, rowBytes: Int, wholeParts: Bool = false, _ body: (RowParts) -> Void) {
         let line = Int(CPU_KERNELS_ROW_PART_BYTES)
         let chunk = wholeParts ? rows : max(16, (1 << 16) / max(rowBytes, 1) / 16 * 16)

@@ -40,6 +40,20 @@ enum WeightKernels {
         }
     }
 
+    /// Whether `storage`'s one-row kernel reads its range as four streams a quarter apart (bf16's and
+    /// q8's AVX-512 kernels, q8's integer one), so that each thread should take its part whole.
+    static func readsFourStreams(_ storage: WeightMatrix.Storage) -> Bool {
+        switch storage {
+        case .f32: false
+        case .bf16: KernelChoice.current.rowKernel(for: .bf16) == .avx512
+        case .q8:
+            switch KernelChoice.current.rowKernel(for: .q8) {
+            case .avx512, .integer: true
+            default: false
+            }
+        }
+    }
+
     // MARK: One-row input
 
     /// The input of a one-row product as its kernel reads it (`prepareRow`): fp32 in the lane order

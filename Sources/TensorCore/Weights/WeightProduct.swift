@@ -56,7 +56,7 @@ extension WeightMatrix {
                 WeightKernels.gemvRows(storage, columns: columns, 0..<rows, input: input, y: y, bias: bias)
                 return
             }
-            let fourStreams = WeightKernels.native && WeightKernels.wide != 0   // whole parts: see RowParts
+            let fourStreams = WeightKernels.readsFourStreams(storage)   // whole parts: see RowParts
             RowParts.with(count: tasks, rows: rows, rowBytes: byteCount / rows, wholeParts: fourStreams) { parts in
                 var args = GemvArguments(storage: storage, columns: columns, input: input, y: y, bias: bias, parts: parts)
                 Threads.shared.run(tasks, context: &args) { context, i in
