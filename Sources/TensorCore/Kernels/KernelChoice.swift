@@ -70,9 +70,10 @@ public struct KernelChoice: Equatable, Sendable {
     }
 }
 
-/// The one-row kernels (`KernelChoice.rowKernel(for:)`): AVX-512 is fp32's and q8's four rows and
-/// bf16's four rows; `avx512OneRow` bf16's one-row kernel; `integer` q8's dot products on
-/// AVX-512 VNNI; `portable` the Swift kernels (fp32: the BLAS).
+/// The one-row kernels (`KernelChoice.rowKernel(for:)`): `avx512` the 512-bit ones (fp32 four
+/// neighbouring rows, bf16 and q8 four streams a quarter apart); `avx512OneRow` bf16's one row at a
+/// time; `integer` q8's integer dot products (AVX-512 VNNI, four streams); `portable` the Swift
+/// kernels (fp32: the BLAS).
 public enum RowKernel: Sendable {
     case portable, avx2, avx512, avx512OneRow, integer
 }
