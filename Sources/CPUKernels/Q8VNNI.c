@@ -32,17 +32,6 @@ long cpu_kernels_q8_prepared_bytes(long columns) { return padded_blocks(columns)
 /// x's digits: |X| ≤ L keeps each base-128 digit in [-64, 63] (L ≤ 63·(2^14 + 2^7 + 1)).
 static const float Q8_DIGIT_LIMIT = 1040000.0f;
 
-/// One row at a time (the rows past the four streams below; until 2026-12-03 every row): each line
-/// of codes is asked for twice ahead of its use, 4 KB ahead into L1 (the AVX2 kernel's distance,
-/// CPUKernels.c) and 12 KB ahead into L2. Memory and compute barely overlap on Zen 4
-/// VMs: this kernel sums rows in cache twice as fast as the AVX2 one (24 against 13 GB/s per
-/// thread), yet with the L1 requests alone it decoded OPT-125m no faster on 2 threads (0.98×,
-/// 12 alternating pairs); with both, 1.35× that and 1.20× the AVX2 kernel (6 rounds of six
-/// configurations alternating; 8 and 20 KB into L2 1.21× and 1.19×, L2 alone 1.27×; asking for
-/// every other line only, 0.63–0.96×). The AVX2 kernel itself gained 1.05× from the L2 requests.
-/// Against the AVX2 kernel as shipped: 1.27× (10 alternating pairs, every one above 1; BENCHMARKS.md).
-enum { Q8_VNNI_PREFETCH = 4096, Q8_VNNI_PREFETCH_L2 = 12288 };
-
 int cpu_kernels_q8_vnni_available(void) {
     __builtin_cpu_init();
     return cpu_kernels_avx512_available() && __builtin_cpu_supports("avx512vnni");
@@ -97,31 +86,21 @@ Q8VNNI static inline __m512i pair_dot_digits(__m512i u, __m512i d0, __m512i d1, 
     return _mm512_dpbusd_epi32(_mm512_slli_epi32(a, 7), u, d2);
 }
 
-/// The same with the digits read from `d`.
-Q8VNNI static inline __m512i pair_dot(__m512i u, const int8_t *d) {
-    return pair_dot_digits(u, _mm512_loadu_si512(d), _mm512_loadu_si512(d + 64), _mm512_loadu_si512(d + 128));
-}
-
 /// Four blocks' scales as floats; lanes past `mask` zero.
 Q8VNNI static inline __attribute__((always_inline)) __m128 scales4(const void *scales, long index, int half, __mmask8 mask) {
     if (half) return _mm_cvtph_ps(_mm_maskz_loadu_epi16(mask, (const uint16_t *)scales + index));
     return _mm_maskz_loadu_ps(mask, (const float *)scales + index);
 }
 
-/// One step of four blocks (b..b+3) of a row: codes `u0`, `u1` (two pairs, flipped), scales `s`.
-#define Q8_VNNI_STEP(u0, u1, s)                                                                          \
-    do {                                                                                                 \
-        c = _mm_fmadd_ps(s, _mm_loadu_ps(k + b), c);                                                    \
-        const __m512 sw = _mm512_castps128_ps512(_mm_mul_ps(s, _mm_loadu_ps(sx + b)));                   \
-        const int8_t *d = digits + 96 * b;                                                               \
-        a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot(u0, d)), _mm512_permutexvar_ps(first, sw), a0);  \
-        a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot(u1, d + 192)), _mm512_permutexvar_ps(second, sw), a1); \
-    } while (0)
-
-Q8VNNI static inline __attribute__((always_inline)) void q8_vnni_rows(const int8_t *values, const void *scales, int half,
-                                                                       long n, long start, long end,
-                                                                       const void *prepared, float *y, const float *bias) {
+/// Rows `row[0…3]` of a product: four streams, the digits of x loaded once per step of four blocks
+/// for all four rows. Each stream asks for its next row's lines into L1 and the lines `ahead` bytes
+/// on into L2, and for the scales of the row `ahead_rows` on (a fifth stream, which nothing else
+/// asks for). Repeated rows are summed again and written alike.
+Q8VNNI static inline __attribute__((always_inline)) void four_rows(const int8_t *values, const void *scales, int half, long n,
+                                                                    const long row[4], long ahead_rows, const void *prepared,
+                                                                    float *y, const float *bias) {
     const long blocks = n / 32, padded = padded_blocks(n), steps = blocks / 4, rest = blocks % 4;
+    const long ahead = ahead_rows * n, scale_bytes = half ? 2 : 4;
     const int8_t *digits = prepared;
     const float *sx = (const float *)(digits + 96 * padded), *k = sx + padded;
     // Scales of blocks (b, b+1) spread over lanes 0–7 and 8–15; (b+2, b+3) likewise.
@@ -131,118 +110,86 @@ Q8VNNI static inline __attribute__((always_inline)) void q8_vnni_rows(const int8
     // The last step's codes: `rest` blocks of 32 bytes, the rest masked off (their digits are zero).
     const __mmask64 tail0 = rest >= 2 ? ~(__mmask64)0 : rest == 1 ? 0xFFFFFFFFull : 0;
     const __mmask64 tail1 = rest == 3 ? 0xFFFFFFFFull : 0;
-    for (long r = start; r < end; r++) {
-        const int8_t *q = values + r * n;
-        const long base = r * blocks;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        __m128 c = _mm_setzero_ps();
-        long b = 0;
-        for (long i = 0; i < steps; i++, b += 4) {
-            _mm_prefetch((const char *)(q + 32 * b + Q8_VNNI_PREFETCH), _MM_HINT_T0);
-            _mm_prefetch((const char *)(q + 32 * b + 64 + Q8_VNNI_PREFETCH), _MM_HINT_T0);
-            _mm_prefetch((const char *)(q + 32 * b + Q8_VNNI_PREFETCH_L2), _MM_HINT_T1);
-            _mm_prefetch((const char *)(q + 32 * b + 64 + Q8_VNNI_PREFETCH_L2), _MM_HINT_T1);
-            const __m512i u0 = _mm512_xor_si512(_mm512_loadu_si512(q + 32 * b), flip);
-            const __m512i u1 = _mm512_xor_si512(_mm512_loadu_si512(q + 32 * b + 64), flip);
-            const __m128 s = half ? _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)((const uint16_t *)scales + base + b)))
-                                  : _mm_loadu_ps((const float *)scales + base + b);
-            Q8_VNNI_STEP(u0, u1, s);
+    const int8_t *q[4];
+    __m512 a0[4], a1[4];
+    __m128 c[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = values + row[i] * n;
+        a0[i] = _mm512_setzero_ps();
+        a1[i] = _mm512_setzero_ps();
+        c[i] = _mm_setzero_ps();
+        const char *ahead_scales = (const char *)scales + scale_bytes * (row[i] + ahead_rows) * blocks;
+        for (long b = 0; b < scale_bytes * blocks; b += 64) _mm_prefetch(ahead_scales + b, _MM_HINT_T1);
+    }
+    for (long step = 0, b = 0; step < steps + (rest != 0); step++, b += 4) {
+        const int8_t *d = digits + 96 * b;
+        const __m512i d0 = _mm512_loadu_si512(d), d1 = _mm512_loadu_si512(d + 64), d2 = _mm512_loadu_si512(d + 128);
+        const __m512i e0 = _mm512_loadu_si512(d + 192), e1 = _mm512_loadu_si512(d + 256), e2 = _mm512_loadu_si512(d + 320);
+        const __m128 kb = _mm_loadu_ps(k + b), xb = _mm_loadu_ps(sx + b);
+        for (int i = 0; i < 4; i++) {
+            const long base = row[i] * blocks;
+            __m512i u0, u1;
+            __m128 s;
+            if (step < steps) {
+                _mm_prefetch((const char *)(q[i] + 32 * b + n), _MM_HINT_T0);
+                _mm_prefetch((const char *)(q[i] + 32 * b + 64 + n), _MM_HINT_T0);
+                _mm_prefetch((const char *)(q[i] + 32 * b + ahead), _MM_HINT_T1);
+                _mm_prefetch((const char *)(q[i] + 32 * b + 64 + ahead), _MM_HINT_T1);
+                u0 = _mm512_xor_si512(_mm512_loadu_si512(q[i] + 32 * b), flip);
+                u1 = _mm512_xor_si512(_mm512_loadu_si512(q[i] + 32 * b + 64), flip);
+                s = half ? _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)((const uint16_t *)scales + base + b)))
+                         : _mm_loadu_ps((const float *)scales + base + b);
+            } else {
+                u0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail0, q[i] + 32 * b), flip);
+                u1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail1, q[i] + 32 * b + 64), flip);
+                s = scales4(scales, base + b, half, (__mmask8)((1u << rest) - 1));
+            }
+            // The +128 offset's share (x's side, k) and the blocks' scales times x's (sx).
+            c[i] = _mm_fmadd_ps(s, kb, c[i]);
+            const __m512 sw = _mm512_castps128_ps512(_mm_mul_ps(s, xb));
+            a0[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot_digits(u0, d0, d1, d2)), _mm512_permutexvar_ps(first, sw), a0[i]);
+            a1[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot_digits(u1, e0, e1, e2)), _mm512_permutexvar_ps(second, sw), a1[i]);
         }
-        if (rest) {
-            const __m512i u0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail0, q + 32 * b), flip);
-            const __m512i u1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail1, q + 32 * b + 64), flip);
-            const __m128 s = scales4(scales, base + b, half, (__mmask8)((1u << rest) - 1));
-            Q8_VNNI_STEP(u0, u1, s);
-        }
-        __m128 cs = _mm_add_ps(c, _mm_movehl_ps(c, c));
+    }
+    for (int i = 0; i < 4; i++) {
+        __m128 cs = _mm_add_ps(c[i], _mm_movehl_ps(c[i], c[i]));
         cs = _mm_add_ss(cs, _mm_movehdup_ps(cs));
-        y[r] = (bias ? bias[r] : 0) + (_mm512_reduce_add_ps(_mm512_add_ps(a0, a1)) - _mm_cvtss_f32(cs));
+        y[row[i]] = (bias ? bias[row[i]] : 0) + (_mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i])) - _mm_cvtss_f32(cs));
     }
 }
 
-/// Rows as four streams, a quarter of [start, end) apart (row j of each quarter), as the AVX-512
-/// compact kernels read them (GemvAVX512.c), the digits of x loaded once per step for all four; each
-/// stream asks for its next row's line into L1 and the line 6 KB on into L2; the rows past four
-/// whole quarters go one at a time (`q8_vnni_rows`). The threads take whole parts (`RowParts`).
-/// On AMD Zen 4 (OPT-125m q8 decode, over fp32 inside each round of one run): while memory is
-/// contended (fp32 at ~33 GB/s), 3.3–3.6× against the one-row order's 3.0–3.15 — the AVX-512 float
-/// kernel's four streams had reached the same, the one-row integer kernel's requests too few to
-/// cover the longer latency; while fast (fp32 at ~50 GB/s), 2.6–2.9 against 2.6–2.8, where the
-/// float kernel's arithmetic holds it to 2.3 (BENCHMARKS.md).
-Q8VNNI static inline __attribute__((always_inline)) void q8_vnni_four_streams(const int8_t *values, const void *scales, int half,
-                                                                               long n, long start, long end,
-                                                                               const void *prepared, float *y, const float *bias) {
-    const long blocks = n / 32, padded = padded_blocks(n), steps = blocks / 4, rest = blocks % 4;
-    const int8_t *digits = prepared;
-    const float *sx = (const float *)(digits + 96 * padded), *k = sx + padded;
-    const __m512i first = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(2));
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    const __mmask64 tail0 = rest >= 2 ? ~(__mmask64)0 : rest == 1 ? 0xFFFFFFFFull : 0;
-    const __mmask64 tail1 = rest == 3 ? 0xFFFFFFFFull : 0;
-    const long quarter = (end - start) / 4, ahead_rows = n < 6144 ? 6144 / n : 1, ahead = ahead_rows * n;
-    const long scale_bytes = half ? 2 : 4;
+/// Rows [start, end) as four streams a quarter of the range apart (row j of each quarter), as the
+/// AVX-512 compact kernels read them (GemvAVX512.c), each asking 6 KB on into L2; the rows past four
+/// whole quarters (at most three) as one more group, its last row repeated. The threads take whole
+/// parts (`RowParts`). On AMD Zen 4 (OPT-125m q8 decode over fp32, inside each round of one run):
+/// while memory is contended (fp32 at ~33 GB/s), 3.3–3.6× against 3.0–3.15 one row at a time (asking
+/// 4 KB on into L1 and 12 KB into L2, which had made it 1.27× the AVX2 kernel) — the AVX-512 float
+/// kernel's four streams had reached the same, the one row's requests too few for the longer
+/// latency; while fast (~50 GB/s), 2.6–2.9 against 2.6–2.8, where the float kernel's arithmetic holds
+/// it to 2.3 (BENCHMARKS.md).
+Q8VNNI static inline __attribute__((always_inline)) void q8_vnni_rows(const int8_t *values, const void *scales, int half,
+                                                                       long n, long start, long end,
+                                                                       const void *prepared, float *y, const float *bias) {
+    const long quarter = (end - start) / 4, ahead_rows = n < 6144 ? 6144 / n : 1;
     for (long j = 0; j < quarter; j++) {
         const long row[4] = {start + j, start + j + quarter, start + j + 2 * quarter, start + j + 3 * quarter};
-        const int8_t *q[4];
-        __m512 a0[4], a1[4];
-        __m128 c[4];
-        for (int i = 0; i < 4; i++) {
-            q[i] = values + row[i] * n;
-            a0[i] = _mm512_setzero_ps();
-            a1[i] = _mm512_setzero_ps();
-            c[i] = _mm_setzero_ps();
-            // Scales are a fifth stream beside the codes, which nothing else asks for.
-            const char *ahead_scales = (const char *)scales + scale_bytes * (row[i] + ahead_rows) * blocks;
-            for (long b = 0; b < scale_bytes * blocks; b += 64) _mm_prefetch(ahead_scales + b, _MM_HINT_T1);
-        }
-        // Steps of four blocks; a last step of `rest` blocks, the codes past them masked off.
-        for (long step = 0, b = 0; step < steps + (rest != 0); step++, b += 4) {
-            const int8_t *d = digits + 96 * b;
-            const __m512i d0 = _mm512_loadu_si512(d), d1 = _mm512_loadu_si512(d + 64), d2 = _mm512_loadu_si512(d + 128);
-            const __m512i e0 = _mm512_loadu_si512(d + 192), e1 = _mm512_loadu_si512(d + 256), e2 = _mm512_loadu_si512(d + 320);
-            const __m128 kb = _mm_loadu_ps(k + b), xb = _mm_loadu_ps(sx + b);
-            for (int i = 0; i < 4; i++) {
-                const long base = row[i] * blocks;
-                __m512i u0, u1;
-                __m128 s;
-                if (step < steps) {
-                    _mm_prefetch((const char *)(q[i] + 32 * b + n), _MM_HINT_T0);
-                    _mm_prefetch((const char *)(q[i] + 32 * b + 64 + n), _MM_HINT_T0);
-                    _mm_prefetch((const char *)(q[i] + 32 * b + ahead), _MM_HINT_T1);
-                    _mm_prefetch((const char *)(q[i] + 32 * b + 64 + ahead), _MM_HINT_T1);
-                    u0 = _mm512_xor_si512(_mm512_loadu_si512(q[i] + 32 * b), flip);
-                    u1 = _mm512_xor_si512(_mm512_loadu_si512(q[i] + 32 * b + 64), flip);
-                    s = half ? _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)((const uint16_t *)scales + base + b)))
-                             : _mm_loadu_ps((const float *)scales + base + b);
-                } else {
-                    u0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail0, q[i] + 32 * b), flip);
-                    u1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail1, q[i] + 32 * b + 64), flip);
-                    s = scales4(scales, base + b, half, (__mmask8)((1u << rest) - 1));
-                }
-                c[i] = _mm_fmadd_ps(s, kb, c[i]);
-                const __m512 sw = _mm512_castps128_ps512(_mm_mul_ps(s, xb));
-                a0[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot_digits(u0, d0, d1, d2)), _mm512_permutexvar_ps(first, sw), a0[i]);
-                a1[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pair_dot_digits(u1, e0, e1, e2)), _mm512_permutexvar_ps(second, sw), a1[i]);
-            }
-        }
-        for (int i = 0; i < 4; i++) {
-            __m128 cs = _mm_add_ps(c[i], _mm_movehl_ps(c[i], c[i]));
-            cs = _mm_add_ss(cs, _mm_movehdup_ps(cs));
-            y[row[i]] = (bias ? bias[row[i]] : 0) + (_mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i])) - _mm_cvtss_f32(cs));
-        }
+        four_rows(values, scales, half, n, row, ahead_rows, prepared, y, bias);
     }
-    q8_vnni_rows(values, scales, half, n, start + 4 * quarter, end, prepared, y, bias);
+    const long left = start + 4 * quarter;
+    if (left < end) {
+        const long row[4] = {left, left + 1 < end ? left + 1 : end - 1, left + 2 < end ? left + 2 : end - 1, end - 1};
+        four_rows(values, scales, half, n, row, ahead_rows, prepared, y, bias);
+    }
 }
 
 Q8VNNI static void q8_vnni_rows_half(const int8_t *values, const void *scales, long n, long start, long end,
                                      const void *prepared, float *y, const float *bias) {
-    q8_vnni_four_streams(values, scales, 1, n, start, end, prepared, y, bias);
+    q8_vnni_rows(values, scales, 1, n, start, end, prepared, y, bias);
 }
 
 Q8VNNI static void q8_vnni_rows_single(const int8_t *values, const void *scales, long n, long start, long end,
                                        const void *prepared, float *y, const float *bias) {
-    q8_vnni_four_streams(values, scales, 0, n, start, end, prepared, y, bias);
+    q8_vnni_rows(values, scales, 0, n, start, end, prepared, y, bias);
 }
 
 void cpu_kernels_q8_gemv_rows_vnni(const int8_t *values, const void *scales, int half_scales, long columns, long start,
