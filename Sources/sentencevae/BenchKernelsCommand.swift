@@ -96,15 +96,21 @@ struct BenchKernelsCommand: ParsableCommand {
         let core = BLASCore.coreName ?? "not OpenBLAS"
         let origin = BLASCore.coreOrigin(environment: ProcessInfo.processInfo.environment)
         let manyRows = !BLAS.usesOwnSgemm ? "the BLAS's sgemm" : NativeKernels.avx512 ? "sentencevae's AVX-512 sgemm" : "sentencevae's AVX2 sgemm"
-        // On AVX2 kernels, the formats that run their own instead (AMD Zen 4).
-        let ownKernels = [NativeKernels.oneRowBF16AVX512 ? "bf16: AVX-512, one row at a time" : nil,
-                          NativeKernels.q8VNNI ? "q8: AVX-512 VNNI integer dot products" : nil].compactMap { $0 }
-        let oneRow = !NativeKernels.enabled ? "portable Swift" : NativeKernels.avx512 ? "AVX-512"
-            : ownKernels.isEmpty ? "AVX2" : "AVX2 (" + ownKernels.joined(separator: "; ") + ")"
+        // Each format's one-row kernel, as the products dispatch (`KernelChoice.rowKernel`).
+        let oneRow = WeightFormat.allCases.map { format in
+            let name = switch KernelChoice.current.rowKernel(for: format) {
+            case .portable: format == .f32 ? "the BLAS's sgemv" : "portable Swift"
+            case .avx2: "AVX2"
+            case .avx512: "AVX-512"
+            case .avx512OneRow: "AVX-512, one row at a time"
+            case .integer: "AVX-512 VNNI integer dot products"
+            }
+            return "\(format.rawValue) \(name)"
+        }.joined(separator: "; ")
         if !json {
             print("CPU: \(CPUFeatures.current()?.summary ?? "unknown")")
             print("BLAS: OpenBLAS core \(core), \(origin.rawValue)")
-            print("Products of many rows (ours): \(manyRows); of one row (fp32, bf16, q8): sentencevae's \(oneRow) kernels")
+            print("Products of many rows (ours): \(manyRows); of one row: \(oneRow)")
             print("FMA peak (register-only \(peak[threadCounts[0]]!.variant) loop, this build): "
                   + threadCounts.map { "\(format(peak[$0]!.gflops)) GFLOP/s at \($0) thread(s) (\(format(peak[$0]!.perThread)) per thread)" }.joined(separator: ", "))
             print("Memory read bandwidth (sum over 512 MB, the faster of 1 and 4 streams per thread): " + threadCounts.map { "\(format(bandwidth[$0]!)) GB/s at \($0) thread(s)" }.joined(separator: ", "))
