@@ -19,9 +19,10 @@ struct BenchOPTCommand: ParsableCommand {
             an order shuffled for each turn, so that all of them meet the same moments of the \
             machine. Each format's decode speed over the first's is then also printed as taken inside \
             each round, with the median. --all-kernels times each format on every one-row kernel this \
-            CPU can run, in the same turns, to compare them in one run. --torch 'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT \
-            on the same workload (shape, prompt, tokens, threads) after each of our rounds and prints \
-            our fp32 speed over its, taken inside each round, with the median.
+            CPU can run, in the same turns, to compare them in one run. --torch \
+            'PYTHON Tools/reference/bench_torch_opt.py' runs HF PyTorch's OPT on the same workload \
+            (shape, prompt, tokens, threads) after each of our rounds and prints our fp32 speed over \
+            its, taken inside each round, with the median.
             """
     )
 

@@ -27,8 +27,8 @@ enum WeightKernels {
 
     /// Whether bf16 and q8 products run the C kernels (see `NativeKernels`).
     static var native: Bool { NativeKernels.enabled }
-    /// The C one-row products' AVX-512 versions (`NativeKernels.avx512`): q8's float kernel (also
-    /// where the integer one does not take x) and the four-row order of the parts.
+    /// Whether q8's float one-row kernel runs its AVX-512 version (`NativeKernels.avx512`), also
+    /// where the integer kernel does not take x (`prepareRow`).
     static var wide: Int32 { NativeKernels.avx512 ? 1 : 0 }
     /// The bf16 one-row product's version (`KernelChoice.rowKernel`): 1 AVX-512 four rows, 2 the
     /// AVX-512 one-row kernel, 0 AVX2.
